@@ -1,0 +1,9 @@
+"""simgen: materialize k-tuple datasets for similarity learning as sharded HDF5."""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import SimgenError  # noqa: E402
+from .api import build, load, plan_job, stats  # noqa: E402
+
+__all__ = ["__version__", "SimgenError", "build", "load", "plan_job", "stats"]

@@ -1,0 +1,124 @@
+"""Directory → SourceIndex, with exactly the file set, order and class ids of keras.
+
+Mirrors `keras.utils.image_dataset_from_directory` (and hence torchvision's
+`ImageFolder` class ids): classes are the sorted, non-hidden top-level folders; files are
+found by walking each class folder, roots sorted as whole strings, names sorted, kept when
+the lower-cased name ends in an allowed extension.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .errors import SimgenError
+
+ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+
+@dataclass(frozen=True)
+class SourceIndex:
+    """Image files with integer class ids. `paths` are relative to `root`, '/'-separated."""
+
+    root: str
+    paths: tuple[str, ...]
+    class_ids: np.ndarray  # int32 (n,)
+    class_names: tuple[str, ...]
+    source_ids: np.ndarray = field(default=None)  # int32 (n,): position in the full index
+
+    def __post_init__(self) -> None:
+        if self.source_ids is None:
+            object.__setattr__(self, "source_ids", np.arange(len(self.paths), dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def class_counts(self) -> np.ndarray:
+        """Images per class id, int64 (num_classes,)."""
+        return np.bincount(self.class_ids, minlength=self.num_classes).astype(np.int64)
+
+    def subset(self, rows: np.ndarray) -> "SourceIndex":
+        """The files at positions `rows`, in that order, keeping class ids and source ids."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return SourceIndex(
+            self.root,
+            tuple(self.paths[i] for i in rows),
+            self.class_ids[rows],
+            self.class_names,
+            self.source_ids[rows],
+        )
+
+    def fingerprint(self) -> str:
+        """sha256 over (relative path, byte size, class id): changes when the input set does."""
+        h = hashlib.sha256()
+        for rel, cid in zip(self.paths, self.class_ids.tolist()):
+            size = os.path.getsize(os.path.join(self.root, rel))
+            h.update(f"{rel}\0{size}\0{cid}\n".encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+
+def iter_valid_files(top: str, follow_links: bool, formats: Sequence[str] = ALLOWLIST_FORMATS):
+    """Yield (root, filename) under `top` in keras order: roots sorted as strings, names sorted."""
+    walk = sorted(os.walk(top, followlinks=follow_links), key=lambda t: t[0])
+    for root, _, files in walk:
+        for fname in sorted(files):
+            if fname.lower().endswith(tuple(formats)):
+                yield root, fname
+
+
+def list_class_dirs(directory: str) -> list[str]:
+    """Sorted, non-hidden top-level folders (symlinked folders count, as in keras)."""
+    return [
+        d
+        for d in sorted(os.listdir(directory))
+        if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")
+    ]
+
+
+def _relpath(top: str, root: str, fname: str) -> str:
+    rel = os.path.join(os.path.basename(top), os.path.relpath(os.path.join(root, fname), top))
+    return rel.replace(os.sep, "/")
+
+
+def index_directory(
+    directory: str,
+    class_names: Sequence[str] | None = None,
+    follow_links: bool = False,
+    formats: Sequence[str] = ALLOWLIST_FORMATS,
+) -> SourceIndex:
+    """Index `directory` (class = top-level folder) in keras order; raise SimgenError if unusable."""
+    directory = os.fspath(directory)
+    if not os.path.exists(directory):
+        raise SimgenError(f"directory not found: {directory}")
+    if not os.path.isdir(directory):
+        raise SimgenError(f"not a directory: {directory}")
+    subdirs = list_class_dirs(directory)
+    if class_names is not None:
+        if not set(class_names) <= set(subdirs):
+            raise SimgenError(
+                "The `class_names` passed did not match the names of the subdirectories of the "
+                f"target directory. Expected: {subdirs} (or a subset of it), but received: "
+                f"class_names={list(class_names)}"
+            )
+        subdirs = list(class_names)
+    if not subdirs:
+        raise SimgenError(f"no class folders in {directory}: expected DIR/<class>/<image>")
+    paths: list[str] = []
+    ids: list[int] = []
+    for cid, name in enumerate(subdirs):
+        top = os.path.join(directory, name)
+        for root, fname in iter_valid_files(top, follow_links, formats):
+            paths.append(_relpath(top, root, fname))
+            ids.append(cid)
+    if not paths:
+        raise SimgenError(
+            f"No images found in directory {directory}. Allowed formats: {tuple(formats)}"
+        )
+    return SourceIndex(directory, tuple(paths), np.asarray(ids, dtype=np.int32), tuple(subdirs))

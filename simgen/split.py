@@ -1,0 +1,39 @@
+"""SourceIndex → named splits. Image-level splits follow keras exactly; no image is in two splits."""
+from __future__ import annotations
+
+import numpy as np
+
+from .index import SourceIndex
+
+TRAIN, VALIDATION = "train", "validation"
+
+
+def keras_shuffle(index: SourceIndex, seed: int) -> SourceIndex:
+    """Permute files as keras does: numpy legacy RandomState(seed).permutation."""
+    perm = np.random.RandomState(seed).permutation(len(index))
+    return index.subset(perm)
+
+
+def validation_count(n: int, validation_split: float) -> int:
+    """keras: int(validation_split * n), truncation (not rounding)."""
+    return int(validation_split * n)
+
+
+def split_index(
+    index: SourceIndex,
+    validation_split: float | None,
+    subset: str | None,
+    shuffle: bool,
+    seed: int,
+) -> dict[str, SourceIndex]:
+    """Return {split name: index}, in keras order; the validation set is the permuted tail."""
+    if shuffle:
+        index = keras_shuffle(index, seed)
+    if not validation_split:
+        return {TRAIN: index}
+    num_val = validation_count(len(index), validation_split)
+    num_train = len(index) - num_val
+    rows = np.arange(len(index))
+    parts = {TRAIN: index.subset(rows[:num_train]), VALIDATION: index.subset(rows[num_train:])}
+    wanted = {"training": [TRAIN], "validation": [VALIDATION], "both": [TRAIN, VALIDATION]}[subset]
+    return {name: parts[name] for name in wanted}

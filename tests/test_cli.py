@@ -1,0 +1,86 @@
+"""The CLI: tables and JSON, and bad input → one-line error, exit 2, nothing written."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from simgen.cli import cli
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_stats_table_shows_paper_numbers(sample_dir):
+    res = run("stats", sample_dir, "--learning-size", 2)
+    assert res.exit_code == 0
+    assert "500" in res.output and "2,000" in res.output
+    row = next(l for l in res.output.splitlines() if l.startswith("Maple"))
+    assert row.split()[-2:] == ["10", "40"]
+
+
+def test_stats_json_is_exact(sample_dir):
+    res = run("stats", sample_dir, "-k", 3, "--json")
+    data = json.loads(res.output)
+    c = data["splits"]["train"]["counts"]
+    assert c["permutation_pairs"]["positives"] == 500
+    assert c["combination_pairs"]["positives"] == 225
+    assert c["combination_pairs"]["negatives"] == 1000
+    assert c["anchor_tuples"]["total"] == 18000
+    assert c["spaces"]["permutation"] == 50**3
+
+
+def test_build_prints_keras_messages(sample_dir, tmp_path):
+    res = run("build", sample_dir, "-k", 2, "-n", 20, "--image-size", 8, "--seed", 1,
+              "--validation-split", 0.2, "--subset", "both", "--out", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[:3] == ["Found 50 files belonging to 5 classes.",
+                         "Using 40 files for training.", "Using 10 files for validation."]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["{missing}"], "directory not found"),
+    (["{empty}"], "no class folders"),
+    (["{data}", "-k", "1"], "--learning-size"),
+    (["{data}", "-n", "100000"], "--num-tuples 100,000 is larger than the combination space"),
+    (["{data}", "-k", "4", "--positives", "3"], "'c' ha"),
+    (["{data}", "--strategy", "nope"], "nope"),
+    (["{data}", "--config", "{badconfig}"], "unknown key 'learning_sise'"),
+    (["{data}", "--image-size", "0"], "--image-size"),
+    (["{data}", "--validation-split", "0.2"], "--subset"),
+])
+def test_bad_input_one_line_exit_2_nothing_written(tree, tmp_path, args, needle):
+    data = tree({"a": 4, "b": 3, "c": 2})
+    (tmp_path / "empty").mkdir()
+    bad = tmp_path / "bad.toml"
+    bad.write_text("learning_sise = 3\n")
+    fill = {"missing": tmp_path / "missing", "empty": tmp_path / "empty", "data": data,
+            "badconfig": bad}
+    out = tmp_path / "out"
+    res = run("build", *[a.format(**fill) for a in args], "--out", out)
+    assert res.exit_code == 2, res.output
+    errors = [l for l in res.output.splitlines() if l.startswith("Error")]
+    assert len(errors) == 1 and needle in errors[0], res.output
+    assert "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_existing_dataset_needs_overwrite(tree, tmp_path):
+    data = tree({"a": 3, "b": 3})
+    out = tmp_path / "o"
+    assert run("build", data, "--image-size", 8, "--out", out, "-q").exit_code == 0
+    before = (out / "manifest.json").read_bytes()
+    res = run("build", data, "--image-size", 8, "--out", out, "-q")
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert (out / "manifest.json").read_bytes() == before
+    res = run("build", data, "--image-size", 8, "--out", out, "-q", "--overwrite", "--seed", 9)
+    assert res.exit_code == 0
+
+
+def test_whole_space_too_large_is_refused_with_count(tree, tmp_path):
+    data = tree({"a": 3, "b": 3})
+    res = run("build", data, "--strategy", "permutation", "-k", 10, "--out", tmp_path / "o")
+    assert res.exit_code == 2 and "60,466,176 tuples" in res.output
