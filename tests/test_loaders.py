@@ -138,3 +138,17 @@ def test_worker_processes_read_correct_rows(dense, indexed, method, layout):
         got = pool.map(checksum_rows, chunks)
     for i, part in enumerate(got):
         assert part == expected[i::4]
+
+
+def test_core_imports_without_frameworks(dense):
+    """`import simgen` and reading never import torch or TensorFlow; the glue loads on use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, simgen; s = simgen.load(sys.argv[1])['train']; s[0]; "
+            "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; "
+            "print(type(simgen.torch.TupleDataset(sys.argv[1])).__name__)")
+    res = subprocess.run([sys.executable, "-c", code, str(dense)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "TupleDataset"
