@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
+	$(PIP) install -e '.[test,tf]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python

@@ -13,8 +13,7 @@ from .builder import build_job
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
-from .imaging import COLOR_MODES, INTERPOLATIONS
-from .report import format_build, format_stats, keras_messages
+from .report import format_build, format_stats
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
 
 
@@ -72,8 +71,42 @@ def dataset_options(fn: Callable) -> Callable:
                      help="Random seed; same seed, same bytes. Drawn and recorded when omitted."),
         click.option("--validation-split", type=float, default=None,
                      help="Fraction of images held out for validation (keras semantics)."),
-        click.option("--subset", type=click.Choice(["training", "validation", "both"]),
-                     default=None, help="Which split(s) to produce with --validation-split."),
+        click.option("--subset", type=str, default=None,
+                     help="training, validation or both: which split(s) to produce with "
+                          "--validation-split (both: one build, never overlapping)."),
+        click.option("--labels", type=str, default="inferred", show_default=True,
+                     help="inferred: class = top-level folder (keras). none: no classes, so no "
+                          "similarity labels can be formed (refused). Or use --labels-file."),
+        click.option("--labels-file", type=click.Path(dir_okay=False), default=None,
+                     help="Explicit labels: one integer per image file, in keras's file order "
+                          "(the whole tree is walked, as keras does for labels=[...])."),
+        click.option("--label-mode", type=str, default="int", show_default=True,
+                     help="int, categorical, binary or none: how per-element classes are "
+                          "stored (int: `classes` int32 only; categorical / binary: also "
+                          "`class_labels` float32 one-hot (…, M) / (…, 1), as keras)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def keras_pixel_options(fn: Callable) -> Callable:
+    """keras's remaining pixel / batching arguments, plus simgen's --antialias."""
+    options = [
+        click.option("--crop-to-aspect-ratio", is_flag=True,
+                     help="Centre-crop to the target aspect ratio before resizing (keras box)."),
+        click.option("--pad-to-aspect-ratio", is_flag=True,
+                     help="Resize to fit, then zero-pad to the target size (keras/TF "
+                          "resize_with_pad)."),
+        click.option("--data-format", type=str, default=None,
+                     help="channels_last (default; images (n,k,H,W,C)) or channels_first "
+                          "((n,k,C,H,W))."),
+        click.option("--antialias/--no-antialias", default=True, show_default=True,
+                     help="Anti-alias when shrinking (Pillow filters, or TF kernels widened by "
+                          "the scale). --no-antialias reproduces tf.image.resize / keras "
+                          "(differs from keras's default here: keras never anti-aliases)."),
+        click.option("--batch-size", type=int, default=32, show_default=True,
+                     help="Recorded in the manifest as the loaders' default batch size."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -81,6 +114,7 @@ def dataset_options(fn: Callable) -> Callable:
 
 
 def _config(directory: str, class_names: str | None, **kw: Any):
+    """A BuildConfig from CLI values (comma-separated --class-names become a tuple)."""
     names = tuple(n for n in class_names.split(",")) if class_names else None
     return make_config(directory=directory, class_names=names, **kw)
 
@@ -122,11 +156,13 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Draw N distinct tuples uniformly (default: the whole space; random: one "
                    "per image). Shared between splits by image count.")
 @click.option("--image-size", default="256", show_default=True,
-              help="H or H,W in pixels (keras: height, width).")
-@click.option("--color-mode", type=click.Choice(list(COLOR_MODES)), default="rgb",
-              show_default=True)
-@click.option("--interpolation", type=click.Choice(list(INTERPOLATIONS)), default="bilinear",
-              show_default=True, help="Resampling filter for resizing.")
+              help="H or H,W in pixels (keras: height, width; same default 256×256).")
+@click.option("--color-mode", default="rgb", show_default=True,
+              help="grayscale, rgb or rgba (1, 3 or 4 channels).")
+@click.option("--interpolation", default="bilinear", show_default=True,
+              help="bilinear, nearest, bicubic, area, lanczos3, lanczos5, gaussian or "
+                   "mitchellcubic.")
+@keras_pixel_options
 @click.option("--shard-size", default="512MiB", show_default=True,
               help="Target bytes per shard file (e.g. 64MiB, 1GiB).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf"]), default=None,
@@ -148,11 +184,8 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
     """
     config = _config(directory, **kw)
-    job = plan_job(config)
     talk = not (config.quiet or as_json)
-    if talk:
-        for line in keras_messages(job):
-            click.echo(line)
+    job = plan_job(config, echo=click.echo if talk else None)
     manifest = build_job(job)
     if as_json:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -10,6 +11,8 @@ from .config import BuildConfig
 from .errors import SimgenError
 from .imaging import ImageSpec
 from .index import SourceIndex, index_directory
+from .keras_args import (check_crop_pad, check_indexed, check_not_empty, found_message,
+                         using_messages)
 from .manifest import config_hash
 from .plan import Plan
 from .shards import ShardSpec, shard_specs
@@ -75,24 +78,43 @@ def tuples_per_shard(config: BuildConfig, image: ImageSpec) -> int:
     return max(1, config.shard_size // tuple_bytes)
 
 
-def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
-    """Validate the config, index the directory and cut it into named splits."""
+def index_and_split(config: BuildConfig, echo: Callable[[str], None] | None = None,
+                    ) -> tuple[SourceIndex, dict[str, SourceIndex]]:
+    """Validate the config, index the directory and cut it into named splits (keras order).
+
+    `echo` receives keras's "Found …" / "Using …" lines at the moments keras prints them.
+    """
+    echo = echo or (lambda line: None)
     config.validate()
     get_strategy(config.strategy)
-    index = index_directory(config.directory, config.class_names, config.follow_links)
+    index = index_directory(config.directory, config.class_names, config.follow_links,
+                            labels=config.labels)
+    echo(found_message(len(index), index.num_classes, config.labels is not None))
+    check_indexed(config, index.class_names)
     parts = split_index(index, config.validation_split, config.subset, config.shuffle, config.seed)
-    for name, part in parts.items():
-        if len(part) == 0:
-            raise SimgenError(f"split {name!r} has no images; change --validation-split")
+    for line in using_messages({n: len(p) for n, p in parts.items()}, config.validation_split):
+        echo(line)
+    check_not_empty(config.directory, {n: len(p) for n, p in parts.items()}, config.subset)
+    check_crop_pad(config.crop_to_aspect_ratio, config.pad_to_aspect_ratio)
+    require_labels(config)
     return index, parts
 
 
-def plan_job(config: BuildConfig) -> Job:
+def require_labels(config: BuildConfig) -> None:
+    """Similarity labels compare classes: refuse labels=None (no classes to compare)."""
+    if config.labels is None:
+        raise SimgenError(
+            "labels=None (or label_mode=None) gives images without classes, so no similar / "
+            "dissimilar tuples can be formed; use --labels inferred (class folders) or "
+            "--labels-file")
+
+
+def plan_job(config: BuildConfig, echo: Callable[[str], None] | None = None) -> Job:
     """Validate, index, split and plan; raises SimgenError before anything is written."""
-    index, parts = index_and_split(config)
+    index, parts = index_and_split(config, echo)
     strategy = get_strategy(config.strategy)
     options = strategy_options(config)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation)
+    image = ImageSpec.from_config(config)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}
