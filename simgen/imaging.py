@@ -19,6 +19,9 @@ PILLOW_FILTERS = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resamp
                   "bicubic": Image.Resampling.BICUBIC, "area": Image.Resampling.BOX,
                   "lanczos3": Image.Resampling.LANCZOS}
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+GREY_MODES = ("L", "LA", "La", "1", "F") + SIXTEEN_BIT
+# libpng's png_set_rgb_to_gray(0.299, 0.587) as TensorFlow's PNG decoder uses it (truncating)
+RGB_TO_GREY = np.array([9797, 19234, 3737], dtype=np.uint32)
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,15 @@ def to_mode(img: Image.Image, color_mode: str) -> Image.Image:
         img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
     elif img.mode == "F":
         img = Image.fromarray(np.clip(np.asarray(img), 0, 255).astype(np.uint8), "L")
+    elif mode == "L" and img.mode not in GREY_MODES:
+        return rgb_to_grey(img)
     return img.convert(mode)
+
+
+def rgb_to_grey(img: Image.Image) -> Image.Image:
+    """Colour → L with TensorFlow's (libpng's) integer weights, not Pillow's rounding."""
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint32)
+    return Image.fromarray(((rgb @ RGB_TO_GREY) >> 15).astype(np.uint8), "L")
 
 
 def crop_box(h: int, w: int, height: int, width: int) -> tuple[int, int, int, int]:

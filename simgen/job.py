@@ -96,7 +96,6 @@ def index_and_split(config: BuildConfig, echo: Callable[[str], None] | None = No
         echo(line)
     check_not_empty(config.directory, {n: len(p) for n, p in parts.items()}, config.subset)
     check_crop_pad(config.crop_to_aspect_ratio, config.pad_to_aspect_ratio)
-    require_labels(config)
     return index, parts
 
 
@@ -112,6 +111,7 @@ def require_labels(config: BuildConfig) -> None:
 def plan_job(config: BuildConfig, echo: Callable[[str], None] | None = None) -> Job:
     """Validate, index, split and plan; raises SimgenError before anything is written."""
     index, parts = index_and_split(config, echo)
+    require_labels(config)
     strategy = get_strategy(config.strategy)
     options = strategy_options(config)
     image = ImageSpec.from_config(config)
