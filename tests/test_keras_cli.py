@@ -117,3 +117,13 @@ def test_help_lists_every_keras_argument():
                  "--subset", "--interpolation", "--follow-links", "--crop-to-aspect-ratio",
                  "--pad-to-aspect-ratio", "--data-format", "--antialias", "--no-antialias"):
         assert flag in text, flag
+
+
+def test_split_that_rounds_to_zero_files_is_an_error_not_a_swap(tree, tmp_path):
+    res = run("build", tree({"a": 5, "b": 4}), "--validation-split", 0.1, "--subset", "both",
+              "--seed", 1, "--out", tmp_path / "o")
+    assert res.exit_code == 2
+    assert res.output.splitlines()[:3] == ["Found 9 files belonging to 2 classes.",
+                                           "Using 9 files for training.",
+                                           "Using 0 files for validation."]
+    assert res.output.splitlines()[3].startswith("Error: No validation images found in")
