@@ -1,7 +1,7 @@
 """Plan a whole job without decoding a pixel: index → splits → plans → shard specs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,6 +16,7 @@ from .shards import ShardSpec, shard_specs
 from .split import split_index
 from .strategies import StrategyOptions, get_strategy
 from .strategies.spaces import ClassLayout
+from .validate import BadFile, screen
 
 TUPLE_OVERHEAD = 16  # bytes per tuple element beyond pixels: class + source ids, label
 
@@ -42,6 +43,7 @@ class Job:
     index: SourceIndex
     image: ImageSpec
     splits: dict[str, SplitPlan]
+    skipped: list[BadFile] = field(default_factory=list)  # left out by the validation pass
 
     @property
     def config_hash(self) -> str:
@@ -75,24 +77,44 @@ def tuples_per_shard(config: BuildConfig, image: ImageSpec) -> int:
     return max(1, config.shard_size // tuple_bytes)
 
 
-def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
-    """Validate the config, index the directory and cut it into named splits."""
+def indexed(config: BuildConfig) -> SourceIndex:
+    """Validate the config and index the directory (keras's file set and order)."""
     config.validate()
     get_strategy(config.strategy)
-    index = index_directory(config.directory, config.class_names, config.follow_links)
+    return index_directory(config.directory, config.class_names, config.follow_links)
+
+
+def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
+    """Validate the config, index the directory and cut it into named splits."""
+    index = indexed(config)
+    return index, split_parts(config, index)
+
+
+def split_parts(config: BuildConfig, index: SourceIndex) -> dict[str, SourceIndex]:
+    """Cut `index` into the named splits of `config`; refuse an empty split."""
     parts = split_index(index, config.validation_split, config.subset, config.shuffle, config.seed)
     for name, part in parts.items():
         if len(part) == 0:
             raise SimgenError(f"split {name!r} has no images; change --validation-split")
-    return index, parts
+    return parts
+
+
+def screened_index(config: BuildConfig) -> tuple[SourceIndex, list[BadFile]]:
+    """Index, then vet every file (validate.py) before anything is split or planned."""
+    from .executor import default_workers  # executor imports this module
+
+    return screen(indexed(config), config.on_error, config.max_pixels, config.follow_links,
+                  config.workers or default_workers())
 
 
 def plan_job(config: BuildConfig) -> Job:
     """Validate, index, split and plan; raises SimgenError before anything is written."""
-    index, parts = index_and_split(config)
+    index, skipped = screened_index(config)
+    parts = split_parts(config, index)
     strategy = get_strategy(config.strategy)
     options = strategy_options(config)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation)
+    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation,
+                      exif_transpose=config.exif_transpose)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}
@@ -107,7 +129,7 @@ def plan_job(config: BuildConfig) -> Job:
                 raise
             raise SimgenError(f"split {name!r} ({wanted[name]} of the tuples): {exc}") from None
         splits[name] = SplitPlan(name, part, plan, shard_specs(name, plan.num_tuples, per_shard))
-    return Job(config, index, image, splits)
+    return Job(config, index, image, splits, skipped)
 
 
 def split_counts(part: SourceIndex, k: int, positives: int) -> dict:
