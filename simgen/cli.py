@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -13,6 +14,7 @@ from .builder import build_job
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
+from .executor import write_failed_here
 from .imaging import COLOR_MODES, INTERPOLATIONS
 from .report import build_warnings, format_build, format_stats, keras_messages
 from .validate import DEFAULT_MAX_PIXELS, display
@@ -223,7 +225,14 @@ def verify(dataset: str, as_json: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="simgen")
+    try:
+        cli(prog_name="simgen")
+    except SystemExit as exc:
+        if write_failed_here():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,13 @@ from .validate import limit_pixels
 
 _JOB: Job | None = None
 _QUEUE = None
+_WRITE_FAILED = False
+
+
+def write_failed_here() -> bool:
+    """True once a shard write failed in this process: HDF5 (2.0) then segfaults in its exit
+    handler, flushing the file it could not write, so the CLI leaves with os._exit."""
+    return _WRITE_FAILED
 
 
 def default_workers() -> int:
@@ -44,9 +51,11 @@ def _run_in_worker(spec: ShardSpec, out: str) -> dict:
 def build_one(job: Job, spec: ShardSpec, out: str,
               on_slab: Callable[[int], None] | None = None) -> dict:
     """build_shard, with a failed write (full disk, file-size limit) as a one-line error."""
+    global _WRITE_FAILED
     try:
         return build_shard(job, spec, out, on_slab)
     except OSError as exc:
+        _WRITE_FAILED = True
         raise SimgenError(f"cannot write shard {spec.name} in {out}: {os_reason(exc)}; "
                           "nothing was left under its name; free space and rerun with "
                           "--resume") from None
@@ -54,10 +63,10 @@ def build_one(job: Job, spec: ShardSpec, out: str,
 
 def os_reason(exc: OSError) -> str:
     """The errno text of an OSError, also when HDF5 buried it inside its own message."""
-    if exc.strerror:
-        return exc.strerror
     found = re.search(r"errno = (\d+)", str(exc))
-    return os.strerror(int(found.group(1))) if found else str(exc).splitlines()[0]
+    if found:
+        return os.strerror(int(found.group(1)))
+    return exc.strerror or str(exc).splitlines()[0]
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
