@@ -74,6 +74,14 @@ def write_manifest(out: str, manifest: dict) -> str:
     return final
 
 
+def shard_path(root: str, name: object) -> str:
+    """OUT/name, refusing entries that are not a plain file name inside the dataset folder."""
+    if (not isinstance(name, str) or not name or os.path.isabs(name) or "/" in name
+            or "\\" in name or name in (".", "..")):
+        raise SimgenError(f"manifest shard entry {name!r} points outside {root}")
+    return os.path.join(root, name)
+
+
 def read_manifest(path: str) -> dict:
     """Load OUT/manifest.json, refusing anything that is not a simgen dataset we can read."""
     file = os.path.join(path, MANIFEST) if os.path.isdir(path) else path

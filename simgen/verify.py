@@ -17,7 +17,7 @@ import h5py
 import numpy as np
 
 from .errors import SimgenError
-from .manifest import MANIFEST, SELF_HASH, manifest_digest, read_manifest
+from .manifest import MANIFEST, SELF_HASH, manifest_digest, read_manifest, shard_path
 from .shards import FORMAT, sha256_file, tuple_labels
 
 
@@ -32,14 +32,6 @@ class Problem:
 
 class ShardProblem(Exception):
     """One shard is not what the manifest says (stops that shard's checks)."""
-
-
-def shard_path(root: str, name: object) -> str:
-    """OUT/name, refusing entries that are not a plain file name inside the dataset folder."""
-    if (not isinstance(name, str) or not name or os.path.isabs(name) or "/" in name
-            or "\\" in name or name in (".", "..")):
-        raise SimgenError(f"manifest shard entry {name!r} points outside {root}")
-    return os.path.join(root, name)
 
 
 def _expect(cond: bool, reason: str) -> None:
@@ -77,6 +69,12 @@ class DatasetCheck:
     def schema_shape(self, name: str, n: int) -> tuple:
         spec = self.m["schema"][name]
         return tuple(n if d == "n" else d for d in spec["shape"])
+
+    def pixel_shape(self) -> tuple:
+        """(H, W, C) of one image, from the schema's pool or images entry."""
+        schema = self.m["schema"]
+        return tuple(schema["pool"]["shape"][1:] if "pool" in schema
+                     else schema["images"]["shape"][2:])
 
     def check_entry(self, entry: dict) -> None:
         """File-level checks of one manifest shard entry, then its contents."""
@@ -131,7 +129,7 @@ class DatasetCheck:
         pool = f.get("pool")
         _expect(isinstance(pool, h5py.Dataset), "dataset 'pool' is missing")
         u = pool.shape[0] if pool.shape else -1
-        _dataset(f, "pool", "uint8", (u, *self.m["schema"]["pool"]["shape"][1:]))
+        _dataset(f, "pool", "uint8", (u, *self.pixel_shape()))
         tuples = _dataset(f, "tuples", "int32", (n, k))[:]
         _expect(((tuples >= 0) & (tuples < u)).all(), "tuple indices outside the image pool")
         pairs = np.unique(np.stack([tuples.ravel(), sources.ravel()], axis=1), axis=0)

@@ -180,3 +180,20 @@ def test_nothing_is_ever_unpickled(copy, tmp_path, monkeypatch):
     code, problems = verify_cli(copy)
     assert code == 1 and "dtype" in problems[0]["reason"]
     assert not marker.exists()
+
+
+def test_indexed_layout_is_verified_too(copy):
+    from shard_tools import convert
+
+    convert(copy, "indexed")
+    m = manifest(copy)
+    reseal(copy, m)
+    assert verify(str(copy)) == []
+    name = m["shards"][0]["file"]
+    with h5py.File(copy / name, "r+") as f:
+        tuples = f["tuples"][:]
+        tuples[0, 0] = len(f["pool"])  # one past the end of the pool
+        f["tuples"][:] = tuples
+    reseal(copy, m)
+    assert [p.as_dict() for p in verify(str(copy))] == [
+        {"file": name, "reason": "tuple indices outside the image pool"}]
