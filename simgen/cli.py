@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -13,7 +14,10 @@ from .builder import build_job
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
-from .report import format_build, format_stats
+from .executor import write_failed_here
+from .report import build_warnings, format_build, format_stats
+from .validate import DEFAULT_MAX_PIXELS, display
+from .verify import verify as verify_dataset
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
 
 
@@ -23,12 +27,22 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: one line, exit 130 (128 + SIGINT), no traceback."""
+
+    exit_code = 130
+
+
 class SimgenGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SimgenError as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; no partial file is left under a final name (finish a build with "
+                "the same command plus --resume)") from None
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -172,6 +186,16 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted build in --out: keep shards whose checksums match.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail",
+              show_default=True,
+              help="Bad image files: fail (list them all, write nothing) or skip (build "
+                   "without them; the manifest lists them).")
+@click.option("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, show_default=True,
+              help="Images with more pixels count as decompression bombs (bad files).")
+@click.option("--exif-transpose", is_flag=True,
+              help="Rotate/flip JPEGs by their EXIF orientation tag (keras does not).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def build(directory: str, as_json: bool, **kw: Any) -> None:
@@ -186,6 +210,9 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
     config = _config(directory, **kw)
     talk = not (config.quiet or as_json)
     job = plan_job(config, echo=click.echo if talk else None)
+    if not config.quiet:
+        for line in build_warnings(job):
+            click.echo(line, err=True)
     manifest = build_job(job)
     if as_json:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))
@@ -200,11 +227,45 @@ def _build_summary(out: str, manifest: dict) -> dict:
         "splits": {n: {"tuples": s["tuples"], "shards": s["shards"]}
                    for n, s in manifest["splits"].items()},
         "bytes": sum(s["bytes"] for s in manifest["shards"]),
+        "skipped": manifest.get("skipped", []),
     }
 
 
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def verify(dataset: str, as_json: bool) -> None:
+    """Check a built DATASET against its manifest: hashes, shapes, labels, splits.
+
+    Exit 0 when sound, 1 with one line per problem (file: reason).
+
+    \b
+    Examples:
+      simgen verify ds/
+      simgen verify ds/ --json
+    """
+    problems = verify_dataset(dataset)
+    if as_json:
+        click.echo(json.dumps({"dataset": dataset, "ok": not problems,
+                               "problems": [p.as_dict() for p in problems]}, indent=2))
+    elif problems:
+        for p in problems:
+            click.echo(f"{display(p.file)}: {display(p.reason)}", err=True)
+    else:
+        click.echo(f"{dataset}: OK")
+    if problems:
+        sys.exit(1)
+
+
 def main() -> None:
-    cli(prog_name="simgen")
+    try:
+        cli(prog_name="simgen")
+    except SystemExit as exc:
+        if write_failed_here():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ from typing import Any
 
 from .errors import SimgenError
 from .keras_args import check_arguments, labels_digest
+from .validate import DEFAULT_MAX_PIXELS
 
 try:  # Python 3.11+
     import tomllib
@@ -64,11 +65,15 @@ class BuildConfig:
     antialias: bool = True
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
+    exif_transpose: bool = False
     # run-time only: never part of the content hash or the files
     out: str | None = None
     workers: int | None = None
     quiet: bool = False
     overwrite: bool = False
+    resume: bool = False
+    on_error: str = "fail"  # the files left out are listed in the manifest
+    max_pixels: int = DEFAULT_MAX_PIXELS
     extra: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +106,7 @@ class BuildConfig:
 
 
 RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra",
+                            "resume", "on_error", "max_pixels",
                             "labels_file", "batch_size"})  # batch_size: the loaders' default
 FIELD_NAMES = frozenset(f.name for f in fields(BuildConfig)) - {"extra"}
 

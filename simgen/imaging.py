@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .errors import SimgenError
 from .resize import METHODS, resize, to_uint8
@@ -36,13 +36,14 @@ class ImageSpec:
     pad_to_aspect_ratio: bool = False
     antialias: bool = True
     data_format: str = "channels_last"
+    exif_transpose: bool = False  # apply the EXIF orientation tag (keras does not)
 
     @classmethod
     def from_config(cls, config) -> "ImageSpec":
         """The pixel options of a validated BuildConfig."""
         return cls(*config.image_size, config.color_mode, config.interpolation,
                    config.crop_to_aspect_ratio, config.pad_to_aspect_ratio, config.antialias,
-                   config.data_format or "channels_last")
+                   config.data_format or "channels_last", config.exif_transpose)
 
     @property
     def channels(self) -> int:
@@ -161,12 +162,16 @@ def load_image(path: str, spec: ImageSpec) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img.seek(0)
+            if spec.exif_transpose:
+                img = ImageOps.exif_transpose(img)
             arr = fit_image(to_mode(img, spec.color_mode), spec)
     except (OSError, SyntaxError, ValueError) as exc:
         raise SimgenError(f"cannot decode image {path}: {exc}") from None
     if spec.data_format == "channels_first":
         return np.ascontiguousarray(arr.transpose(2, 0, 1))
     return arr
+
+
 def decode_images(root: str, paths: Sequence[str], spec: ImageSpec) -> np.ndarray:
     """Decode each path once into one (len(paths), H, W, C) uint8 array."""
     out = np.empty((len(paths),) + spec.shape, dtype=np.uint8)
