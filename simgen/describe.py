@@ -11,7 +11,7 @@ import os
 from .manifest import read_manifest
 from .report import _bytes, _table
 
-DTYPE_BYTES = {"uint8": 1, "int32": 4}
+DTYPE_BYTES = {"uint8": 1, "int32": 4, "float32": 4}
 
 
 def formulas(counts: dict) -> list[dict]:
@@ -45,7 +45,8 @@ def formulas(counts: dict) -> list[dict]:
 def tuple_schema(schema: dict) -> dict:
     """Per-tuple shape and dtype of every field, and the bytes one tuple takes when dense."""
     fields = {name: {"dtype": schema[name]["dtype"], "shape": list(schema[name]["shape"][1:])}
-              for name in ("images", "labels", "classes", "sources") if name in schema}
+              for name in ("images", "labels", "classes", "sources", "class_labels")
+              if name in schema}
     size = sum(DTYPE_BYTES.get(f["dtype"], 0) * math.prod(f["shape"]) for f in fields.values())
     return {"fields": fields, "bytes_per_tuple": size}
 

@@ -152,3 +152,30 @@ def test_core_imports_without_frameworks(dense):
                          text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "TupleDataset"
+
+
+def test_built_channels_first_and_class_labels(tmp_path):
+    """A real channels_first build with keras's categorical class labels reads back as stored."""
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 3, "b": 3})
+    out = tmp_path / "cf"
+    simgen.build(str(src), str(out), learning_size=2, num_tuples=10, image_size=8, seed=1,
+                 workers=1, quiet=True, data_format="channels_first", label_mode="categorical")
+    split = simgen.load(out)["train"]
+    assert split.element_shape == (3, 8, 8)
+    images, classes, onehot = split.get(4, fields=("images", "classes", "class_labels"))
+    assert images.shape == (2, 3, 8, 8)
+    assert np.array_equal(onehot, np.eye(2, dtype=np.float32)[classes])
+    with pytest.raises(simgen.SimgenError, match="lacks dataset"):
+        simgen.load(dense_of(tmp_path))["train"].get(0, fields=("class_labels",))
+
+
+def dense_of(tmp_path):
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src2", {"a": 3, "b": 3})
+    out = tmp_path / "plain"
+    simgen.build(str(src), str(out), learning_size=2, num_tuples=5, image_size=8, seed=1,
+                 workers=1, quiet=True)
+    return out

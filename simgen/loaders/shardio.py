@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import SimgenError
 
 FIELDS = ("images", "labels", "classes", "sources")
+OPTIONAL_FIELDS = ("class_labels",)  # only with --label-mode categorical / binary
 SLAB_DENSITY = 0.25  # read one covering slab when the rows fill at least this share of it
 SMALL_SLAB_BYTES = 256 << 10  # … or when the covering slab is this small anyway
 
@@ -36,12 +37,15 @@ class Shard:
                          if isinstance(self.file[name], h5py.Dataset)}
         self.indexed = shard_layout(self.file) == "indexed"
         need = ("pool", "tuples") if self.indexed else ("images",)
-        missing = [n for n in need + FIELDS[1:] if n not in self.datasets]
-        if missing:
-            raise SimgenError(f"shard {path} lacks dataset(s) {missing}")
+        self._require(need + FIELDS[1:])
 
     def close(self) -> None:
         self.file.close()
+
+    def _require(self, names: tuple[str, ...]) -> None:
+        missing = [n for n in names if n != "images" and n not in self.datasets]
+        if missing:
+            raise SimgenError(f"shard {self.path} lacks dataset(s) {missing}")
 
     @property
     def element_shape(self) -> tuple[int, ...]:
@@ -51,11 +55,13 @@ class Shard:
 
     def rows(self, fields: tuple[str, ...], rows: Rows) -> list[np.ndarray]:
         """Arrays of `fields` for `rows` (a slice or sorted unique row numbers)."""
+        self._require(fields)
         return [self._images(rows) if name == "images" and self.indexed
                 else select(self.datasets[name], rows) for name in fields]
 
     def row(self, fields: tuple[str, ...], r: int) -> tuple[np.ndarray, ...]:
         """One tuple's arrays (the fast path for `split[i]`)."""
+        self._require(fields)
         return tuple(self._one_image(r) if name == "images" and self.indexed
                      else self.datasets[name][r] for name in fields)
 
@@ -101,7 +107,8 @@ def select(dset: h5py.Dataset, rows: Rows) -> np.ndarray:
 def check_fields(fields: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse unknown field names with the list of known ones."""
     fields = tuple(fields)
-    unknown = [f for f in fields if f not in FIELDS]
+    known = FIELDS + OPTIONAL_FIELDS
+    unknown = [f for f in fields if f not in known]
     if unknown or not fields:
-        raise SimgenError(f"unknown field(s) {unknown or '[]'}; choose from {list(FIELDS)}")
+        raise SimgenError(f"unknown field(s) {unknown or '[]'}; choose from {list(known)}")
     return fields
