@@ -11,6 +11,7 @@ from .job import Job, plan_job, split_summary
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, write_manifest
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
 from . import counts
+from .augment import augment_schema
 
 
 def prepare_output(out: str, overwrite: bool) -> None:
@@ -57,8 +58,31 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
             "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
             "classes": {"dtype": "int32", "shape": ["n", k]},
             "sources": {"dtype": "int32", "shape": ["n", k]},
+            **augment_schema(cfg.augment, k),
         },
         "shards": shards,
+    }
+
+
+def dry_run_summary(job: Job) -> dict:
+    """What a build of `job` would write, with every count and shortfall, from the plan
+    alone: no image is decoded and nothing is created."""
+    cfg = job.config
+    k = cfg.learning_size
+    tuple_bytes = k * job.image.nbytes
+    return {
+        "dry_run": True,
+        "out": cfg.out,
+        "config": cfg.content(),
+        "config_hash": job.config_hash,
+        "source": {"num_images": len(job.index), "num_classes": job.index.num_classes},
+        "splits": {
+            name: {**split_summary(s, k, cfg.positives),
+                   "shard_files": [{"file": sp.name, "tuples": sp.num_tuples}
+                                   for sp in s.shards],
+                   "image_bytes": s.num_tuples * tuple_bytes}
+            for name, s in job.splits.items()
+        },
     }
 
 

@@ -92,8 +92,11 @@ def write_shard(
     attrs: dict,
     compression: str | None = None,
     on_slab: Callable[[int], None] | None = None,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write one shard atomically; `slabs` yields (row offset, images, classes, sources).
+
+    `extra` adds whole datasets (e.g. `augment` parameters) next to the standard ones.
 
     Returns {file, bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
@@ -110,6 +113,8 @@ def write_shard(
             classes = f.create_dataset("classes", shape=(n, k), dtype=np.int32, **kw)
             sources = f.create_dataset("sources", shape=(n, k), dtype=np.int32, **kw)
             labels = f.create_dataset("labels", shape=(n, k - 1), dtype=np.uint8, **kw)
+            for name, data in (extra or {}).items():
+                f.create_dataset(name, data=data, **kw)
             for row, img, cls, src in slabs:
                 stop = row + len(img)
                 images[row:stop] = img
