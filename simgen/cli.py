@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -13,8 +14,12 @@ from .builder import build_job, dry_run_summary
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
+from .executor import write_failed_here
 from .imaging import COLOR_MODES, INTERPOLATIONS
-from .report import format_build, format_dry_run, format_stats, keras_messages, shortfall_lines
+from .report import (build_warnings, format_build, format_dry_run, format_stats, keras_messages,
+                     shortfall_lines)
+from .validate import DEFAULT_MAX_PIXELS, display
+from .verify import verify as verify_dataset
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
 
 
@@ -24,12 +29,22 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: one line, exit 130 (128 + SIGINT), no traceback."""
+
+    exit_code = 130
+
+
 class SimgenGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SimgenError as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; no partial file is left under a final name (finish a build with "
+                "the same command plus --resume)") from None
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -172,6 +187,16 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted build in --out: keep shards whose checksums match.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail",
+              show_default=True,
+              help="Bad image files: fail (list them all, write nothing) or skip (build "
+                   "without them; the manifest lists them).")
+@click.option("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, show_default=True,
+              help="Images with more pixels count as decompression bombs (bad files).")
+@click.option("--exif-transpose", is_flag=True,
+              help="Rotate/flip JPEGs by their EXIF orientation tag (keras does not).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
@@ -186,7 +211,7 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
     config = _config(directory, **kw)
     if not dry_run and not config.out:
         raise SimgenError("--out is required (or pass --dry-run)")
-    job = plan_job(config)
+    job = plan_job(config, screen_files=not dry_run)
     if dry_run:
         summary = dry_run_summary(job)
         click.echo(json.dumps(summary, indent=2) if as_json else format_dry_run(summary))
@@ -195,6 +220,9 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
     if talk:
         for line in keras_messages(job):
             click.echo(line)
+    if not config.quiet:
+        for line in build_warnings(job):
+            click.echo(line, err=True)
     manifest = build_job(job)
     if as_json:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))
@@ -211,12 +239,46 @@ def _build_summary(out: str, manifest: dict) -> dict:
         "splits": {n: {"tuples": s["tuples"], "shards": s["shards"]}
                    for n, s in manifest["splits"].items()},
         "bytes": sum(s["bytes"] for s in manifest["shards"]),
+        "skipped": manifest.get("skipped", []),
         "shortfalls": {n: s.get("shortfalls", []) for n, s in manifest["splits"].items()},
     }
 
 
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def verify(dataset: str, as_json: bool) -> None:
+    """Check a built DATASET against its manifest: hashes, shapes, labels, splits.
+
+    Exit 0 when sound, 1 with one line per problem (file: reason).
+
+    \b
+    Examples:
+      simgen verify ds/
+      simgen verify ds/ --json
+    """
+    problems = verify_dataset(dataset)
+    if as_json:
+        click.echo(json.dumps({"dataset": dataset, "ok": not problems,
+                               "problems": [p.as_dict() for p in problems]}, indent=2))
+    elif problems:
+        for p in problems:
+            click.echo(f"{display(p.file)}: {display(p.reason)}", err=True)
+    else:
+        click.echo(f"{dataset}: OK")
+    if problems:
+        sys.exit(1)
+
+
 def main() -> None:
-    cli(prog_name="simgen")
+    try:
+        cli(prog_name="simgen")
+    except SystemExit as exc:
+        if write_failed_here():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

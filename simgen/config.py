@@ -8,6 +8,7 @@ from typing import Any
 
 from .errors import SimgenError
 from .imaging import COLOR_MODES, INTERPOLATIONS, parse_image_size
+from .validate import DEFAULT_MAX_PIXELS
 
 try:  # Python 3.11+
     import tomllib
@@ -55,6 +56,7 @@ class BuildConfig:
     subset: str | None = None
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
+    exif_transpose: bool = False
     # tuple spaces, class-disjoint splits, balance, augmentation (issue 4)
     distinct_negative_classes: bool = False
     tuples_per_class: int | None = None
@@ -69,6 +71,9 @@ class BuildConfig:
     workers: int | None = None
     quiet: bool = False
     overwrite: bool = False
+    resume: bool = False
+    on_error: str = "fail"  # the files left out are listed in the manifest
+    max_pixels: int = DEFAULT_MAX_PIXELS
     extra: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -146,7 +151,8 @@ class BuildConfig:
         return out
 
 
-RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra"})
+RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra",
+                            "resume", "on_error", "max_pixels"})
 FIELD_NAMES = frozenset(f.name for f in fields(BuildConfig)) - {"extra"}
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .errors import SimgenError
 
@@ -22,6 +22,7 @@ class ImageSpec:
     width: int
     color_mode: str = "rgb"
     interpolation: str = "bilinear"
+    exif_transpose: bool = False  # apply the EXIF orientation tag (keras does not)
 
     @property
     def channels(self) -> int:
@@ -71,6 +72,8 @@ def load_image(path: str, spec: ImageSpec) -> np.ndarray:
     try:
         with Image.open(path) as img:
             img.seek(0)
+            if spec.exif_transpose:
+                img = ImageOps.exif_transpose(img)
             img = to_mode(img, spec.color_mode)
             if img.size != (spec.width, spec.height):
                 img = img.resize((spec.width, spec.height), INTERPOLATIONS[spec.interpolation])

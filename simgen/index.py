@@ -64,9 +64,31 @@ class SourceIndex:
         return h.hexdigest()
 
 
+def walk_without_loops(top: str, follow_links: bool):
+    """os.walk, but a followed link back to a folder being walked is not entered (no hang)."""
+    if not follow_links:
+        yield from os.walk(top)
+        return
+    ancestors: dict[str, frozenset] = {}
+    for root, dirs, files in os.walk(top, followlinks=True):
+        st = os.stat(root)
+        chain = ancestors.get(os.path.dirname(root), frozenset()) | {(st.st_dev, st.st_ino)}
+        ancestors[root] = chain
+        dirs[:] = [d for d in dirs if _dir_key(os.path.join(root, d)) not in chain]
+        yield root, dirs, files
+
+
+def _dir_key(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 def iter_valid_files(top: str, follow_links: bool, formats: Sequence[str] = ALLOWLIST_FORMATS):
     """Yield (root, filename) under `top` in keras order: roots sorted as strings, names sorted."""
-    walk = sorted(os.walk(top, followlinks=follow_links), key=lambda t: t[0])
+    walk = sorted(walk_without_loops(top, follow_links), key=lambda t: t[0])
     for root, _, files in walk:
         for fname in sorted(files):
             if fname.lower().endswith(tuple(formats)):

@@ -1,7 +1,7 @@
 """Plan a whole job without decoding a pixel: index → splits → plans → shard specs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from .space_stats import plan_summary, strategy_spaces
 from .split import keras_shuffle, split_index
 from .strategies import StrategyOptions, get_strategy
 from .strategies.spaces import ClassLayout
+from .validate import BadFile, screen
 
 TUPLE_OVERHEAD = 16  # bytes per tuple element beyond pixels: class + source ids, label
 
@@ -45,6 +46,7 @@ class Job:
     index: SourceIndex
     image: ImageSpec
     splits: dict[str, SplitPlan]
+    skipped: list[BadFile] = field(default_factory=list)  # left out by the validation pass
     groups: np.ndarray | None = None  # group id per source file (--group-pattern)
 
     @property
@@ -99,25 +101,49 @@ def cut_splits(config: BuildConfig, index: SourceIndex,
     return split_by_classes(ordered, classes, groups)
 
 
+def indexed(config: BuildConfig) -> SourceIndex:
+    """Validate the config and index the directory (keras's file set and order)."""
+    config.validate()
+    get_strategy(config.strategy)
+    return index_directory(config.directory, config.class_names, config.follow_links)
+
+
+def source_groups(config: BuildConfig, index: SourceIndex) -> np.ndarray | None:
+    """Group id per file of `index` (--group-pattern), or None."""
+    return group_ids(index.paths, config.group_pattern) if config.group_pattern else None
+
+
 def index_split_groups(
     config: BuildConfig,
 ) -> tuple[SourceIndex, dict[str, SourceIndex], np.ndarray | None]:
     """Validate the config, index the directory, find groups and cut it into named splits."""
-    config.validate()
-    get_strategy(config.strategy)
-    index = index_directory(config.directory, config.class_names, config.follow_links)
-    groups = group_ids(index.paths, config.group_pattern) if config.group_pattern else None
-    parts = cut_splits(config, index, groups)
-    for name, part in parts.items():
-        if len(part) == 0:
-            raise SimgenError(f"split {name!r} has no images; change --validation-split")
-    return index, parts, groups
+    index = indexed(config)
+    groups = source_groups(config, index)
+    return index, split_parts(config, index, groups), groups
 
 
 def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
     """Validate the config, index the directory and cut it into named splits."""
     index, parts, _ = index_split_groups(config)
     return index, parts
+
+
+def split_parts(config: BuildConfig, index: SourceIndex,
+                groups: np.ndarray | None = None) -> dict[str, SourceIndex]:
+    """Cut `index` into the named splits of `config`; refuse an empty split."""
+    parts = cut_splits(config, index, groups)
+    for name, part in parts.items():
+        if len(part) == 0:
+            raise SimgenError(f"split {name!r} has no images; change --validation-split")
+    return parts
+
+
+def screened_index(config: BuildConfig) -> tuple[SourceIndex, list[BadFile]]:
+    """Index, then vet every file (validate.py) before anything is split or planned."""
+    from .executor import default_workers  # executor imports this module
+
+    return screen(indexed(config), config.on_error, config.max_pixels, config.follow_links,
+                  config.workers or default_workers())
 
 
 def split_layout(config: BuildConfig, part: SourceIndex, num_classes: int,
@@ -146,10 +172,16 @@ def plan_split(config: BuildConfig, name: str, part: SourceIndex, index: SourceI
         raise SimgenError(f"split {name!r} ({wanted} of the tuples): {exc}") from None
 
 
-def plan_job(config: BuildConfig) -> Job:
-    """Validate, index, split and plan; raises SimgenError before anything is written."""
-    index, parts, groups = index_split_groups(config)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation)
+def plan_job(config: BuildConfig, screen_files: bool = True) -> Job:
+    """Validate, index, split and plan; raises SimgenError before anything is written.
+
+    `screen_files=False` (build --dry-run) skips the pass that decodes every file to vet it.
+    """
+    index, skipped = screened_index(config) if screen_files else (indexed(config), [])
+    groups = source_groups(config, index)
+    parts = split_parts(config, index, groups)
+    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation,
+                      exif_transpose=config.exif_transpose)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}
@@ -157,7 +189,7 @@ def plan_job(config: BuildConfig) -> Job:
         plan = plan_split(config, name, part, index, groups, wanted[name], len(parts) == 1)
         splits[name] = SplitPlan(name, part, plan, shard_specs(name, plan.num_tuples, per_shard),
                                  strategy_options(config))
-    return Job(config, index, image, splits, groups)
+    return Job(config, index, image, splits, skipped, groups)
 
 
 def split_counts(part: SourceIndex, k: int, positives: int) -> dict:

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from .balance import describe
 from .job import Job
+from .validate import display, empty_classes
+
+SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
 
 
 def keras_messages(job: Job) -> list[str]:
@@ -11,6 +14,19 @@ def keras_messages(job: Job) -> list[str]:
     if job.config.validation_split:
         names = {"train": "training", "validation": "validation"}
         lines += [f"Using {len(s.index)} files for {names[n]}." for n, s in job.splits.items()]
+    return lines
+
+
+def build_warnings(job: Job) -> list[str]:
+    """Files left out by the validation pass and classes with no usable image (for stderr)."""
+    lines = [f"skipped {display(b.path)}: {b.reason}" for b in job.skipped[:SHOW_SKIPPED]]
+    if len(job.skipped) > SHOW_SKIPPED:
+        lines.append(f"skipped {len(job.skipped) - SHOW_SKIPPED} more file(s); "
+                     "manifest.json lists them all")
+    for name in empty_classes(job.index):
+        cid = job.index.class_names.index(name)
+        lines.append(f"warning: class folder {display(name)!r} has no usable image; it keeps "
+                     f"class id {cid} (keras order) and appears in no tuple")
     return lines
 
 
@@ -86,7 +102,8 @@ def shortfall_lines(splits: dict) -> list[str]:
 
 def format_dry_run(summary: dict) -> str:
     """The plan of a build, split by split, without having built anything."""
-    lines = [f"dry run: nothing decoded, nothing written (config {summary['config_hash'][:12]})",
+    lines = [f"dry run: nothing decoded, nothing written (config {summary['config_hash'][:12]}); "
+             "files are not vetted, a build may still skip or refuse bad ones",
              f"source: {summary['source']['num_images']:,} images in "
              f"{summary['source']['num_classes']} classes"]
     for name, s in summary["splits"].items():
@@ -119,4 +136,6 @@ def format_build(out: str, manifest: dict) -> str:
     parts = [f"{n}: {s['tuples']:,} tuples in {s['shards']} shard(s)"
              for n, s in manifest["splits"].items()]
     total = sum(s["bytes"] for s in manifest["shards"])
-    return f"wrote {'; '.join(parts)} ({_bytes(total)}) to {out}/ (manifest.json last)"
+    skipped = len(manifest.get("skipped", []))
+    note = f"; {skipped} bad file(s) skipped, listed in manifest.json" if skipped else ""
+    return f"wrote {'; '.join(parts)} ({_bytes(total)}) to {out}/ (manifest.json last){note}"
