@@ -5,7 +5,7 @@ from typing import Any
 
 from . import builder as _builder
 from .config import BuildConfig, make_config
-from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, split_stats
+from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, require_labels, split_stats
 from .loaders import load
 
 __all__ = ["build", "load", "plan_job", "stats", "stats_for"]
@@ -32,6 +32,7 @@ def stats(directory: str, **options: Any) -> dict:
 def stats_for(config: BuildConfig) -> dict:
     """`stats` for a ready BuildConfig (what the CLI calls)."""
     index, parts, groups = index_split_groups(config)
+    require_labels(config)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     return {
         "directory": str(config.directory),

@@ -132,9 +132,16 @@ def shard_augmentation(config, split: str, start: int, stop: int, k: int
     if not ops:
         return (lambda slab, offset: None), {}
     params = element_params(ops, config.seed, split, start, stop, k)
+    channels_first = getattr(config, "data_format", None) == "channels_first"
 
     def apply(slab: np.ndarray, offset: int) -> None:
-        augment_images(slab, params[offset : offset + len(slab)])
+        prm = params[offset : offset + len(slab)]
+        if not channels_first:
+            augment_images(slab, prm)
+            return
+        work = np.ascontiguousarray(np.moveaxis(slab, 2, -1))
+        augment_images(work, prm)
+        slab[...] = np.moveaxis(work, -1, 2)
 
     return apply, {"augment": params}
 

@@ -82,12 +82,15 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
             "layout": "dense",
             "libver": list(LIBVER),
             "images": {"dtype": "uint8", "shape": ["n", k, *job.image.shape],
-                       "axes": "tuple, element, height, width, channel"},
+                       "axes": image_axes(job.image.data_format)},
+            "data_format": job.image.data_format,
             "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
             "classes": {"dtype": "int32", "shape": ["n", k]},
             "sources": {"dtype": "int32", "shape": ["n", k]},
+            **class_label_schema(cfg.label_mode, k, job.index.num_classes),
             **augment_schema(cfg.augment, k),
         },
+        "loader_defaults": {"batch_size": cfg.batch_size},
         "shards": shards,
     }
 
@@ -112,6 +115,24 @@ def dry_run_summary(job: Job) -> dict:
             for name, s in job.splits.items()
         },
     }
+
+
+def image_axes(data_format: str) -> str:
+    if data_format == "channels_first":
+        return "tuple, element, channel, height, width"
+    return "tuple, element, height, width, channel"
+
+
+def class_label_schema(label_mode: str | None, k: int, num_classes: int) -> dict:
+    """label_mode, and the `class_labels` dataset that categorical / binary add."""
+    out: dict = {"label_mode": label_mode}
+    if label_mode == "categorical":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, num_classes],
+                               "meaning": "one-hot of classes (keras categorical)"}
+    elif label_mode == "binary":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, 1],
+                               "meaning": "classes as float (keras binary)"}
+    return out
 
 
 def build(config: BuildConfig) -> dict:

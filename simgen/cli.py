@@ -15,8 +15,7 @@ from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
 from .executor import write_failed_here
-from .imaging import COLOR_MODES, INTERPOLATIONS
-from .report import (build_warnings, format_build, format_dry_run, format_stats, keras_messages,
+from .report import (build_warnings, format_build, format_dry_run, format_stats,
                      shortfall_lines)
 from .validate import DEFAULT_MAX_PIXELS, display
 from .verify import verify as verify_dataset
@@ -87,8 +86,42 @@ def dataset_options(fn: Callable) -> Callable:
                      help="Random seed; same seed, same bytes. Drawn and recorded when omitted."),
         click.option("--validation-split", type=float, default=None,
                      help="Fraction of images held out for validation (keras semantics)."),
-        click.option("--subset", type=click.Choice(["training", "validation", "both"]),
-                     default=None, help="Which split(s) to produce with --validation-split."),
+        click.option("--subset", type=str, default=None,
+                     help="training, validation or both: which split(s) to produce with "
+                          "--validation-split (both: one build, never overlapping)."),
+        click.option("--labels", type=str, default="inferred", show_default=True,
+                     help="inferred: class = top-level folder (keras). none: no classes, so no "
+                          "similarity labels can be formed (refused). Or use --labels-file."),
+        click.option("--labels-file", type=click.Path(dir_okay=False), default=None,
+                     help="Explicit labels: one integer per image file, in keras's file order "
+                          "(the whole tree is walked, as keras does for labels=[...])."),
+        click.option("--label-mode", type=str, default="int", show_default=True,
+                     help="int, categorical, binary or none: how per-element classes are "
+                          "stored (int: `classes` int32 only; categorical / binary: also "
+                          "`class_labels` float32 one-hot (…, M) / (…, 1), as keras)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def keras_pixel_options(fn: Callable) -> Callable:
+    """keras's remaining pixel / batching arguments, plus simgen's --antialias."""
+    options = [
+        click.option("--crop-to-aspect-ratio", is_flag=True,
+                     help="Centre-crop to the target aspect ratio before resizing (keras box)."),
+        click.option("--pad-to-aspect-ratio", is_flag=True,
+                     help="Resize to fit, then zero-pad to the target size (keras/TF "
+                          "resize_with_pad)."),
+        click.option("--data-format", type=str, default=None,
+                     help="channels_last (default; images (n,k,H,W,C)) or channels_first "
+                          "((n,k,C,H,W))."),
+        click.option("--antialias/--no-antialias", default=True, show_default=True,
+                     help="Anti-alias when shrinking (Pillow filters, or TF kernels widened by "
+                          "the scale). --no-antialias reproduces tf.image.resize / keras "
+                          "(differs from keras's default here: keras never anti-aliases)."),
+        click.option("--batch-size", type=int, default=32, show_default=True,
+                     help="Recorded in the manifest as the loaders' default batch size."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -132,6 +165,7 @@ def space_options(fn: Callable) -> Callable:
 
 
 def _config(directory: str, class_names: str | None, **kw: Any):
+    """A BuildConfig from CLI values (comma-separated --class-names become a tuple)."""
     names = tuple(n for n in class_names.split(",")) if class_names else None
     return make_config(directory=directory, class_names=names, **kw)
 
@@ -175,11 +209,13 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Plan everything (splits, counts, shards, shortfalls) and print it; decode "
                    "no image and create nothing.")
 @click.option("--image-size", default="256", show_default=True,
-              help="H or H,W in pixels (keras: height, width).")
-@click.option("--color-mode", type=click.Choice(list(COLOR_MODES)), default="rgb",
-              show_default=True)
-@click.option("--interpolation", type=click.Choice(list(INTERPOLATIONS)), default="bilinear",
-              show_default=True, help="Resampling filter for resizing.")
+              help="H or H,W in pixels (keras: height, width; same default 256×256).")
+@click.option("--color-mode", default="rgb", show_default=True,
+              help="grayscale, rgb or rgba (1, 3 or 4 channels).")
+@click.option("--interpolation", default="bilinear", show_default=True,
+              help="bilinear, nearest, bicubic, area, lanczos3, lanczos5, gaussian or "
+                   "mitchellcubic.")
+@keras_pixel_options
 @click.option("--shard-size", default="512MiB", show_default=True,
               help="Target bytes per shard file (e.g. 64MiB, 1GiB).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf"]), default=None,
@@ -209,17 +245,14 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
     """
     config = _config(directory, **kw)
-    if not dry_run and not config.out:
-        raise SimgenError("--out is required (or pass --dry-run)")
-    job = plan_job(config, screen_files=not dry_run)
     if dry_run:
-        summary = dry_run_summary(job)
+        summary = dry_run_summary(plan_job(config, screen_files=False))
         click.echo(json.dumps(summary, indent=2) if as_json else format_dry_run(summary))
         return
+    if not config.out:
+        raise SimgenError("--out is required (or pass --dry-run)")
     talk = not (config.quiet or as_json)
-    if talk:
-        for line in keras_messages(job):
-            click.echo(line)
+    job = plan_job(config, echo=click.echo if talk else None)
     if not config.quiet:
         for line in build_warnings(job):
             click.echo(line, err=True)

@@ -1,6 +1,7 @@
 """Run shard tasks: in-process for one worker, else a spawn-safe local process pool."""
 from __future__ import annotations
 
+import ctypes
 import os
 import re
 import signal
@@ -41,7 +42,17 @@ def _init_worker(job: Job, queue) -> None:
     global _JOB, _QUEUE
     _JOB, _QUEUE = job, queue
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()
     limit_pixels(job.config.max_pixels)
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when the build process dies (even by
+    SIGKILL), so no orphan keeps writing into a folder a --resume is about to use."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: orphans finish their shard and exit
+        pass
 
 
 def _run_in_worker(spec: ShardSpec, out: str) -> dict:

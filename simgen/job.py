@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -10,6 +11,8 @@ from .config import BuildConfig
 from .errors import SimgenError
 from .imaging import ImageSpec
 from .index import SourceIndex, index_directory
+from .keras_args import (check_crop_pad, check_indexed, check_not_empty, found_message,
+                         using_messages)
 from .manifest import config_hash
 from .plan import Plan
 from .shards import ShardSpec, shard_specs
@@ -101,11 +104,34 @@ def cut_splits(config: BuildConfig, index: SourceIndex,
     return split_by_classes(ordered, classes, groups)
 
 
-def indexed(config: BuildConfig) -> SourceIndex:
-    """Validate the config and index the directory (keras's file set and order)."""
+Echo = Callable[[str], None]
+
+
+def _silent(line: str) -> None:
+    """The default echo: print nothing."""
+
+
+def indexed(config: BuildConfig, echo: Echo | None = None) -> SourceIndex:
+    """Validate the config and index the directory (keras's file set, order and checks).
+
+    `echo` receives keras's "Found …" line when keras prints it.
+    """
     config.validate()
     get_strategy(config.strategy)
-    return index_directory(config.directory, config.class_names, config.follow_links)
+    index = index_directory(config.directory, config.class_names, config.follow_links,
+                            labels=config.labels)
+    (echo or _silent)(found_message(len(index), index.num_classes, config.labels is not None))
+    check_indexed(config, index.class_names)
+    if config.labels is None and config.allow_self:
+        index = instance_classes(index)
+    return index
+
+
+def instance_classes(index: SourceIndex) -> SourceIndex:
+    """labels=None with --augment --allow-self: every image is its own class (its path), so
+    the only positive of an anchor is an augmented copy of itself (self-supervised)."""
+    ids = np.arange(len(index), dtype=np.int32)
+    return SourceIndex(index.root, index.paths, ids, tuple(index.paths), index.source_ids)
 
 
 def source_groups(config: BuildConfig, index: SourceIndex) -> np.ndarray | None:
@@ -114,36 +140,41 @@ def source_groups(config: BuildConfig, index: SourceIndex) -> np.ndarray | None:
 
 
 def index_split_groups(
-    config: BuildConfig,
+    config: BuildConfig, echo: Echo | None = None,
 ) -> tuple[SourceIndex, dict[str, SourceIndex], np.ndarray | None]:
     """Validate the config, index the directory, find groups and cut it into named splits."""
-    index = indexed(config)
+    index = indexed(config, echo)
     groups = source_groups(config, index)
-    return index, split_parts(config, index, groups), groups
+    return index, split_parts(config, index, echo, groups), groups
 
 
-def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
-    """Validate the config, index the directory and cut it into named splits."""
-    index, parts, _ = index_split_groups(config)
+def index_and_split(config: BuildConfig, echo: Echo | None = None,
+                    ) -> tuple[SourceIndex, dict[str, SourceIndex]]:
+    """Validate the config, index the directory and cut it into named splits (keras order)."""
+    index, parts, _ = index_split_groups(config, echo)
     return index, parts
 
 
-def split_parts(config: BuildConfig, index: SourceIndex,
+def split_parts(config: BuildConfig, index: SourceIndex, echo: Echo | None = None,
                 groups: np.ndarray | None = None) -> dict[str, SourceIndex]:
-    """Cut `index` into the named splits of `config`; refuse an empty split."""
+    """Cut `index` into its splits; print keras's "Using …" lines; refuse an empty split."""
     parts = cut_splits(config, index, groups)
-    for name, part in parts.items():
-        if len(part) == 0:
-            raise SimgenError(f"split {name!r} has no images; change --validation-split")
+    if not class_disjoint(config):
+        for line in using_messages({n: len(p) for n, p in parts.items()},
+                                   config.validation_split):
+            (echo or _silent)(line)
+    check_not_empty(config.directory, {n: len(p) for n, p in parts.items()}, config.subset)
+    check_crop_pad(config.crop_to_aspect_ratio, config.pad_to_aspect_ratio)
     return parts
 
 
-def screened_index(config: BuildConfig) -> tuple[SourceIndex, list[BadFile]]:
+def screened_index(config: BuildConfig, echo: Echo | None = None,
+                   ) -> tuple[SourceIndex, list[BadFile]]:
     """Index, then vet every file (validate.py) before anything is split or planned."""
     from .executor import default_workers  # executor imports this module
 
-    return screen(indexed(config), config.on_error, config.max_pixels, config.follow_links,
-                  config.workers or default_workers())
+    return screen(indexed(config, echo), config.on_error, config.max_pixels,
+                  config.follow_links, config.workers or default_workers())
 
 
 def split_layout(config: BuildConfig, part: SourceIndex, num_classes: int,
@@ -172,16 +203,27 @@ def plan_split(config: BuildConfig, name: str, part: SourceIndex, index: SourceI
         raise SimgenError(f"split {name!r} ({wanted} of the tuples): {exc}") from None
 
 
-def plan_job(config: BuildConfig, screen_files: bool = True) -> Job:
+def require_labels(config: BuildConfig) -> None:
+    """Similarity labels compare classes: refuse labels=None (no classes to compare) unless
+    positives are augmented copies of the anchor (--augment --allow-self)."""
+    if config.labels is None and not config.allow_self:
+        raise SimgenError(
+            "labels=None (or label_mode=None) gives images without classes, so no similar / "
+            "dissimilar tuples can be formed; use --labels inferred (class folders) or "
+            "--labels-file, or --augment … --allow-self for self-supervised positives "
+            "(an image and its augmented copy)")
+
+
+def plan_job(config: BuildConfig, echo: Echo | None = None, screen_files: bool = True) -> Job:
     """Validate, index, split and plan; raises SimgenError before anything is written.
 
     `screen_files=False` (build --dry-run) skips the pass that decodes every file to vet it.
     """
-    index, skipped = screened_index(config) if screen_files else (indexed(config), [])
+    index, skipped = screened_index(config, echo) if screen_files else (indexed(config), [])
     groups = source_groups(config, index)
-    parts = split_parts(config, index, groups)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation,
-                      exif_transpose=config.exif_transpose)
+    parts = split_parts(config, index, echo, groups)
+    require_labels(config)
+    image = ImageSpec.from_config(config)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}

@@ -18,7 +18,7 @@ from .shards import atomic_publish, sha256_file, temp_name
 
 JOURNAL = ".simgen-journal"
 SHARD_GLOB = "*-of-*.h5"
-TEMP_GLOB = ".*.tmp-*"
+TEMP_GLOBS = (".*.tmp-*", ".simgen-decode-*")  # temp names (shards.temp_name), decode caches
 SPEC_FIELDS = ("file", "split", "index", "num_tuples", "offset")
 
 
@@ -95,8 +95,9 @@ def remove_strays(out: str, keep: set[str]) -> None:
 def clean_temp(out: str) -> None:
     """Remove hidden temporary files left by killed writers (call only under the lock)."""
     for folder in (out, os.path.join(out, JOURNAL)):
-        for path in glob.glob(os.path.join(folder, TEMP_GLOB)):
-            os.unlink(path)
+        for pattern in TEMP_GLOBS:
+            for path in glob.glob(os.path.join(folder, pattern)):
+                os.unlink(path)
 
 
 def unfinished(out: str) -> bool:

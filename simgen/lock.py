@@ -65,5 +65,8 @@ def output_lock(out: str) -> Iterator[None]:
         os.pwrite(fd, json.dumps(me).encode(), 0)
         yield
     finally:
-        os.unlink(path)
+        try:
+            os.unlink(path)
+        except FileNotFoundError:  # OUT was removed under us: nothing left to release
+            pass
         os.close(fd)

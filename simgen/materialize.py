@@ -23,6 +23,8 @@ def shard_attrs(job: Job, spec: ShardSpec) -> dict:
         "shard_count": spec.count,
         "learning_size": job.config.learning_size,
         "config_hash": job.config_hash,
+        "data_format": job.image.data_format,
+        "label_mode": str(job.config.label_mode),
     }
 
 
@@ -49,7 +51,8 @@ def build_shard(job: Job, spec: ShardSpec, out: str,
 
     meta = write_shard(
         os.path.join(out, spec.name), len(rows), k, job.image.shape, slabs(),
-        shard_attrs(job, spec), job.config.compression, on_slab, extra,
+        shard_attrs(job, spec), job.config.compression, on_slab,
+        job.config.label_mode, job.index.num_classes, extra,
     )
     return {"file": spec.name, "split": spec.split, "index": spec.index,
             "num_tuples": spec.num_tuples, "offset": spec.start, **meta}

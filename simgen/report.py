@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .balance import describe
 from .job import Job
+from .keras_args import found_message, using_messages
 from .validate import display, empty_classes
 
 SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
@@ -10,11 +11,10 @@ SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
 
 def keras_messages(job: Job) -> list[str]:
     """'Found N files belonging to M classes.' and 'Using K files for …', as keras prints."""
-    lines = [f"Found {len(job.index)} files belonging to {job.index.num_classes} classes."]
-    if job.config.validation_split:
-        names = {"train": "training", "validation": "validation"}
-        lines += [f"Using {len(s.index)} files for {names[n]}." for n, s in job.splits.items()]
-    return lines
+    cfg = job.config
+    found = found_message(len(job.index), job.index.num_classes, cfg.labels is not None)
+    sizes = {name: len(split.index) for name, split in job.splits.items()}
+    return [found] + using_messages(sizes, cfg.validation_split)
 
 
 def build_warnings(job: Job) -> list[str]:

@@ -53,6 +53,18 @@ def tuple_labels(classes: np.ndarray) -> np.ndarray:
     return (classes[:, 1:] == classes[:, :1]).astype(np.uint8)
 
 
+def class_labels(classes: np.ndarray, label_mode: str | None, num_classes: int):
+    """keras's per-element label encoding of class ids, or None when `classes` says it all.
+
+    categorical: float32 one-hot (…, num_classes); binary: float32 class id (…, 1).
+    """
+    if label_mode == "categorical":
+        return np.eye(num_classes, dtype=np.float32)[classes]
+    if label_mode == "binary":
+        return classes.astype(np.float32)[..., None]
+    return None
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -92,10 +104,13 @@ def write_shard(
     attrs: dict,
     compression: str | None = None,
     on_slab: Callable[[int], None] | None = None,
+    label_mode: str | None = "int",
+    num_classes: int = 0,
     extra: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write one shard atomically; `slabs` yields (row offset, images, classes, sources).
 
+    label_mode categorical / binary adds `class_labels` float32 in keras's encoding.
     `extra` adds whole datasets (e.g. `augment` parameters) next to the standard ones.
 
     Returns {file, bytes, sha256}. Nothing appears under `final` unless all of it was written.
@@ -113,6 +128,10 @@ def write_shard(
             classes = f.create_dataset("classes", shape=(n, k), dtype=np.int32, **kw)
             sources = f.create_dataset("sources", shape=(n, k), dtype=np.int32, **kw)
             labels = f.create_dataset("labels", shape=(n, k - 1), dtype=np.uint8, **kw)
+            encoded = class_labels(np.zeros((n, k), np.int32), label_mode, num_classes)
+            if encoded is not None:
+                encoded = f.create_dataset("class_labels", shape=encoded.shape,
+                                           dtype=np.float32, **kw)
             for name, data in (extra or {}).items():
                 f.create_dataset(name, data=data, **kw)
             for row, img, cls, src in slabs:
@@ -121,6 +140,8 @@ def write_shard(
                 classes[row:stop] = cls
                 sources[row:stop] = src
                 labels[row:stop] = tuple_labels(cls)
+                if encoded is not None:
+                    encoded[row:stop] = class_labels(cls, label_mode, num_classes)
                 if on_slab:
                     on_slab(len(img))
         atomic_publish(tmp, final)

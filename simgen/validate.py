@@ -123,8 +123,11 @@ def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
     full = [os.path.join(index.root, rel) for rel in index.paths]
     check = lambda p: check_image(p, max_pixels)  # noqa: E731
     if workers > 1 and len(full) >= PARALLEL_FROM:
-        with ThreadPoolExecutor(workers) as pool:
-            reasons = list(pool.map(check, full, chunksize=16))
+        pool = ThreadPoolExecutor(workers)
+        try:
+            reasons = list(pool.map(check, full))
+        finally:  # on Ctrl-C, drop the queued checks instead of running them all
+            pool.shutdown(wait=True, cancel_futures=True)
     else:
         reasons = [check(p) for p in full]
     return [BadFile(rel, r) for rel, r in zip(index.paths, reasons) if r]

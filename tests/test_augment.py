@@ -5,7 +5,10 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
+import pytest
+
 import simgen
+from simgen.errors import SimgenError
 from simgen.augment import PARAM_NAMES, augment_images, element_params
 
 
@@ -62,3 +65,33 @@ def test_allow_self_builds_two_different_views_and_records_parameters(tree, tmp_
     assert len(self_rows) == 8
     for r in self_rows:  # one image, two independently augmented views
         assert not np.array_equal(images[r, 0], images[r, 1])
+
+
+def read_all(out, m, name):
+    return np.concatenate([h5py.File(out / s["file"])[name][:] for s in m["shards"]])
+
+
+def test_labels_none_gives_self_supervised_tuples(tree, tmp_path):
+    src = tree({"a": 3, "b": 3})
+    with pytest.raises(SimgenError, match="--allow-self"):
+        simgen.build(str(src), str(tmp_path / "x"), labels=None, learning_size=3, seed=1)
+    out = tmp_path / "o"
+    m = simgen.build(str(src), str(out), labels=None, learning_size=3, augment="flip,color",
+                     allow_self=True, num_tuples=20, image_size=8, seed=1, workers=1,
+                     quiet=True)
+    assert m["splits"]["train"]["space"] == 6 * 5  # anchor · its own copy · 5 negatives
+    sources, labels = read_all(out, m, "sources"), read_all(out, m, "labels")
+    assert (sources[:, 0] == sources[:, 1]).all() and (sources[:, 2] != sources[:, 0]).all()
+    assert (labels == [1, 0]).all()
+
+
+def test_channels_first_shards_are_augmented_like_channels_last(tree, tmp_path):
+    src = tree({"a": 3, "b": 3})
+    common = dict(learning_size=2, augment="flip,rotate", allow_self=True, image_size=(6, 9),
+                  seed=2, workers=1, quiet=True)
+    last = simgen.build(str(src), str(tmp_path / "l"), **common)
+    first = simgen.build(str(src), str(tmp_path / "f"), data_format="channels_first", **common)
+    a = read_all(tmp_path / "l", last, "images")
+    b = read_all(tmp_path / "f", first, "images")
+    assert b.shape == (21, 2, 3, 6, 9)
+    assert np.array_equal(np.moveaxis(b, 2, -1), a)

@@ -84,23 +84,38 @@ def gone(pid: int) -> bool:
         return True
 
 
-def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path):
+def all_gone(pids: list[int], timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while not all(gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return all(gone(p) for p in pids)
+
+
+def shard_workers(pid: int) -> list[int]:
+    """The pool's worker processes among `pid`'s children."""
+    def is_worker(child: int) -> bool:
+        with open(f"/proc/{child}/cmdline", "rb") as f:
+            return b"spawn_main" in f.read()
+    return [c for c in children(pid) if is_worker(c)]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path, workers):
     src, ref = reference
     out = tmp_path / "out"
-    proc = subprocess.Popen(cli(src, out, "-j", "2"), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cli(src, out, "-j", workers), stderr=subprocess.PIPE, text=True)
     wait_for(lambda: shards_done(out) >= 2, proc)
-    workers = children(proc.pid)
+    pool = children(proc.pid)
+    assert (len(shard_workers(proc.pid)) == 2) == (workers == "2")
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    deadline = time.monotonic() + 10
-    while not all(gone(p) for p in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert workers and all(gone(p) for p in workers)
+    assert all_gone(pool)
     assert not temp_present(out) and not (out / LOCK).exists()
     assert_nothing_half_written(out, ref)
-    done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
+    done = subprocess.run(cli(src, out, "-j", workers, "--resume"), capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stderr
     assert files(out) == ref
 
@@ -123,6 +138,37 @@ def test_sigkill_at_three_points_then_resume_gives_identical_bytes(reference, tm
     done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert files(out) == ref  # also: no temp file, lock or journal left
+
+
+def test_killed_parent_takes_its_workers_along_and_resume_finishes(reference, tmp_path):
+    src, ref = reference
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cli(src, out, "-j", "2"), stderr=subprocess.DEVNULL)
+    wait_for(lambda: shards_done(out) >= 2, proc)
+    workers = shard_workers(proc.pid)
+    proc.kill()
+    proc.wait()
+    assert len(workers) == 2 and all_gone(workers)  # no orphan keeps writing into out/
+    assert_nothing_half_written(out, ref)
+    done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert files(out) == ref
+
+
+def test_a_worker_killed_mid_build_is_a_one_line_error(reference, tmp_path):
+    src, ref = reference
+    out = tmp_path / "out"
+    proc = subprocess.Popen(cli(src, out, "-j", "2"), stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: shards_done(out) >= 2, proc)
+    os.kill(shard_workers(proc.pid)[0], signal.SIGKILL)  # as the OOM killer would
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2
+    assert len(err.strip().splitlines()) == 1 and "worker process died" in err
+    assert not temp_present(out)
+    assert_nothing_half_written(out, ref)
+    done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert files(out) == ref
 
 
 def _limit_file_size(limit: int):
