@@ -6,6 +6,7 @@ from typing import Callable
 
 import numpy as np
 
+from .augment import shard_augmentation
 from .imaging import decode_images
 from .job import Job
 from .shards import FORMAT, FORMAT_VERSION, ShardSpec, write_shard
@@ -38,18 +39,20 @@ def build_shard(job: Job, spec: ShardSpec, out: str,
     classes = split.index.class_ids[rows]
     sources = split.index.source_ids[rows]
     k = job.config.learning_size
+    augment, extra = shard_augmentation(job.config, spec.split, spec.start, spec.stop, k)
 
     def slabs():
         buf = np.empty((SLAB, k) + job.image.shape, dtype=np.uint8)
         for off in range(0, len(rows), SLAB):
             m = min(SLAB, len(rows) - off)
             np.take(pixels, inverse[off : off + m], axis=0, out=buf[:m])
+            augment(buf[:m], off)
             yield off, buf[:m], classes[off : off + m], sources[off : off + m]
 
     meta = write_shard(
         os.path.join(out, spec.name), len(rows), k, job.image.shape, slabs(),
         shard_attrs(job, spec), job.config.compression, on_slab,
-        job.config.label_mode, job.index.num_classes,
+        job.config.label_mode, job.index.num_classes, extra,
     )
     return {"file": spec.name, "split": spec.split, "index": spec.index,
             "num_tuples": spec.num_tuples, "offset": spec.start, **meta}

@@ -106,10 +106,12 @@ def write_shard(
     on_slab: Callable[[int], None] | None = None,
     label_mode: str | None = "int",
     num_classes: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write one shard atomically; `slabs` yields (row offset, images, classes, sources).
 
     label_mode categorical / binary adds `class_labels` float32 in keras's encoding.
+    `extra` adds whole datasets (e.g. `augment` parameters) next to the standard ones.
 
     Returns {file, bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
@@ -130,6 +132,8 @@ def write_shard(
             if encoded is not None:
                 encoded = f.create_dataset("class_labels", shape=encoded.shape,
                                            dtype=np.float32, **kw)
+            for name, data in (extra or {}).items():
+                f.create_dataset(name, data=data, **kw)
             for row, img, cls, src in slabs:
                 stop = row + len(img)
                 images[row:stop] = img
