@@ -8,6 +8,7 @@ from .config import BuildConfig
 from .errors import DatasetExistsError, SimgenError
 from .executor import default_workers, run_shards
 from .job import Job, plan_job, split_summary
+from .materialize import shard_schema
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, write_manifest
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
 from . import counts
@@ -49,15 +50,7 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
         "sources": list(job.index.paths),
         "counts": counts.summary(sizes, k, cfg.positives if k >= 3 else 1),
         "splits": {name: split_summary(s, k, cfg.positives) for name, s in job.splits.items()},
-        "schema": {
-            "layout": "dense",
-            "libver": list(LIBVER),
-            "images": {"dtype": "uint8", "shape": ["n", k, *job.image.shape],
-                       "axes": "tuple, element, height, width, channel"},
-            "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
-            "classes": {"dtype": "int32", "shape": ["n", k]},
-            "sources": {"dtype": "int32", "shape": ["n", k]},
-        },
+        "schema": {"libver": list(LIBVER), **shard_schema(job)},
         "shards": shards,
     }
 

@@ -15,6 +15,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_SHARD_SIZE = 512 * 2**20
+LAYOUTS = ("dense", "indexed")  # dense: pixels per tuple; indexed: unique images + indices
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6,
           "mib": 2**20, "g": 10**9, "gb": 10**9, "gib": 2**30}
 
@@ -55,6 +56,8 @@ class BuildConfig:
     subset: str | None = None
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
+    layout: str = "dense"
+    jpeg_draft: bool = True
     # run-time only: never part of the content hash or the files
     out: str | None = None
     workers: int | None = None
@@ -82,6 +85,8 @@ class BuildConfig:
                               f"got {self.interpolation!r}")
         if self.compression not in (None, "gzip", "lzf"):
             raise SimgenError(f"--compression must be gzip or lzf, got {self.compression!r}")
+        if self.layout not in LAYOUTS:
+            raise SimgenError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         self._validate_split()
         if self.seed is None:
             import numpy as np

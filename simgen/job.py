@@ -92,7 +92,8 @@ def plan_job(config: BuildConfig) -> Job:
     index, parts = index_and_split(config)
     strategy = get_strategy(config.strategy)
     options = strategy_options(config)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation)
+    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation,
+                      config.jpeg_draft)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -83,6 +84,31 @@ def temp_name(final: str) -> str:
     return os.path.join(head, f".{tail}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
+@contextmanager
+def atomic_h5(final: str, attrs: dict) -> Iterator[h5py.File]:
+    """An HDF5 file opened under a temporary name, published as `final` only on success."""
+    tmp = temp_name(final)
+    try:
+        with h5py.File(tmp, "w", libver=LIBVER, track_order=False) as f:
+            for key, value in attrs.items():
+                f.attrs[key] = value
+            yield f
+        atomic_publish(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def file_entry(final: str) -> dict:
+    """{bytes, sha256} of a published shard, for the manifest."""
+    return {"bytes": os.path.getsize(final), "sha256": sha256_file(final)}
+
+
+def _ids(f: h5py.File, name: str, shape: tuple[int, ...], dtype) -> h5py.Dataset:
+    return f.create_dataset(name, shape=shape, dtype=dtype, track_times=False)
+
+
 def write_shard(
     final: str,
     n: int,
@@ -93,34 +119,53 @@ def write_shard(
     compression: str | None = None,
     on_slab: Callable[[int], None] | None = None,
 ) -> dict:
-    """Write one shard atomically; `slabs` yields (row offset, images, classes, sources).
+    """Write one dense shard atomically; `slabs` yields (row offset, images, classes, sources).
 
-    Returns {file, bytes, sha256}. Nothing appears under `final` unless all of it was written.
+    Returns {bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
-    tmp = temp_name(final)
-    try:
-        with h5py.File(tmp, "w", libver=LIBVER, track_order=False) as f:
-            for key, value in attrs.items():
-                f.attrs[key] = value
-            kw = dict(track_times=False)
-            images = f.create_dataset(
-                "images", shape=(n, k) + image_shape, dtype=np.uint8,
-                chunks=(1, k) + image_shape if n else None, compression=compression, **kw,
-            )
-            classes = f.create_dataset("classes", shape=(n, k), dtype=np.int32, **kw)
-            sources = f.create_dataset("sources", shape=(n, k), dtype=np.int32, **kw)
-            labels = f.create_dataset("labels", shape=(n, k - 1), dtype=np.uint8, **kw)
-            for row, img, cls, src in slabs:
-                stop = row + len(img)
-                images[row:stop] = img
-                classes[row:stop] = cls
-                sources[row:stop] = src
-                labels[row:stop] = tuple_labels(cls)
-                if on_slab:
-                    on_slab(len(img))
-        atomic_publish(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return {"bytes": os.path.getsize(final), "sha256": sha256_file(final)}
+    with atomic_h5(final, attrs) as f:
+        images = f.create_dataset(
+            "images", shape=(n, k) + image_shape, dtype=np.uint8, track_times=False,
+            chunks=(1, k) + image_shape if n else None, compression=compression,
+        )
+        classes = _ids(f, "classes", (n, k), np.int32)
+        sources = _ids(f, "sources", (n, k), np.int32)
+        labels = _ids(f, "labels", (n, k - 1), np.uint8)
+        for row, img, cls, src in slabs:
+            stop = row + len(img)
+            images[row:stop] = img
+            classes[row:stop] = cls
+            sources[row:stop] = src
+            labels[row:stop] = tuple_labels(cls)
+            if on_slab:
+                on_slab(len(img))
+    return file_entry(final)
+
+
+def write_indexed_shard(
+    final: str,
+    tuples: np.ndarray,
+    classes: np.ndarray,
+    sources: np.ndarray,
+    image_shape: tuple[int, int, int],
+    pool_slabs: Iterator[tuple[int, np.ndarray]],
+    pool_size: int,
+    attrs: dict,
+    compression: str | None = None,
+) -> dict:
+    """Write one indexed shard atomically: `pool` (u, H, W, C) holds each unique image once,
+    `tuples` (n, k) int32 indexes it; `classes`, `sources`, `labels` as in the dense layout.
+    `pool_slabs` yields (pool offset, images)."""
+    with atomic_h5(final, attrs) as f:
+        pool = f.create_dataset(
+            "pool", shape=(pool_size,) + image_shape, dtype=np.uint8, track_times=False,
+            chunks=(1,) + image_shape if pool_size else None, compression=compression,
+        )
+        for off, img in pool_slabs:
+            pool[off : off + len(img)] = img
+        n, k = tuples.shape
+        for name, data, dtype in (("tuples", tuples, np.int32), ("classes", classes, np.int32),
+                                  ("sources", sources, np.int32),
+                                  ("labels", tuple_labels(classes), np.uint8)):
+            _ids(f, name, data.shape, dtype)[...] = data
+    return file_entry(final)
