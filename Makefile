@@ -14,8 +14,10 @@ $(VENV)/.core: pyproject.toml | $(BIN)/python
 	$(PIP) install -e .
 	touch $@
 
+# torch: exactly this pin (a CPU wheel on disk); anything else pulls GBs of CUDA.
 $(VENV)/.test: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test]'
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test,torch,tf,examples]'
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python

@@ -7,3 +7,14 @@ from .errors import SimgenError  # noqa: E402
 from .api import build, load, plan_job, stats  # noqa: E402
 
 __all__ = ["__version__", "SimgenError", "build", "load", "plan_job", "stats"]
+
+_FRAMEWORK_GLUE = ("torch", "tf")  # `simgen.torch`, `simgen.tf`: imported on first use only
+
+
+def __getattr__(name: str):
+    """Import the framework glue lazily, so the core never needs torch or TensorFlow."""
+    if name in _FRAMEWORK_GLUE:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'simgen' has no attribute {name!r}")

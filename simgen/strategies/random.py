@@ -11,6 +11,7 @@ from itertools import product
 
 import numpy as np
 
+from ..combinatorics import as_ranks
 from ..errors import SimgenError
 from ..plan import Plan, apportion
 from .base import Strategy, StrategyOptions
@@ -43,7 +44,7 @@ class RandomStrategy(Strategy):
         if not 0.0 <= ratio <= 1.0:
             raise SimgenError(f"--positive-ratio {ratio} must be between 0 and 1")
         k = space.k
-        blocks = np.array(space.block_sizes(), dtype=object)
+        blocks = as_ranks(space.block_sizes(), space.size)
         active = (layout.sizes > 0).astype(np.float64)
         class_w = active / max(active.sum(), 1.0)
         weights = np.concatenate([
@@ -51,6 +52,6 @@ class RandomStrategy(Strategy):
             for p in slot_patterns(k)
         ])
         counts = apportion(count, weights, blocks)
-        offsets = np.concatenate([[0], np.cumsum(blocks)[:-1]])
+        offsets = as_ranks(np.concatenate([[0], np.cumsum(blocks)[:-1]]), space.size)
         keep = counts > 0
         return Plan(space, layout, offsets[keep], blocks[keep], counts[keep], seed, shuffle)

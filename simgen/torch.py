@@ -1,0 +1,118 @@
+"""PyTorch glue (`pip install simgen[torch]`): a map-style Dataset and a shard-aware sampler.
+
+    from torch.utils.data import DataLoader
+    ds = simgen.torch.TupleDataset("ds/", split="train")
+    loader = DataLoader(ds, batch_size=64, sampler=simgen.torch.ShardSampler(ds, seed=0),
+                        num_workers=2, persistent_workers=True)
+    for images, labels in loader: ...     # images (B, k, H, W, C) uint8, labels (B, k-1) uint8
+
+Workers may be started by fork, spawn or forkserver: the dataset holds no open file when it is
+pickled, and each worker opens the shards it reads itself.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from .errors import SimgenError
+from .loaders.numpy import DEFAULT_FIELDS, TupleSplit, load
+
+__all__ = ["ShardSampler", "TupleDataset", "data_loader"]
+
+
+def _to_tensors(item: tuple[np.ndarray, ...]) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in item)
+
+
+class TupleDataset(Dataset):
+    """One split as a `torch.utils.data.Dataset`: item i is (images, labels) as uint8 tensors.
+
+    `fields` picks what an item holds (any of images, labels, classes, sources, in order);
+    `transform` (optional) maps the item's tuple of numpy arrays to whatever you need instead.
+    Batched fetches (`__getitems__`, used by DataLoader) read each shard once per batch.
+    """
+
+    def __init__(self, path: str, split: str = "train", fields: Sequence[str] = DEFAULT_FIELDS,
+                 transform: Callable[[tuple], object] | None = None):
+        splits = load(path, fields)
+        if split not in splits:
+            raise SimgenError(f"no split {split!r} in {path}; have {sorted(splits)}")
+        self.split: TupleSplit = splits[split]
+        self.transform = transform or _to_tensors
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, i: int):
+        return self.transform(self.split.get(i))
+
+    def __getitems__(self, indices: Sequence[int]) -> list:
+        arrays = self.split.take(indices)
+        return [self.transform(item) for item in zip(*arrays)]
+
+
+def _shard_ranges(split: TupleSplit) -> list[range]:
+    """The row range of every shard, in file order."""
+    bounds = split.offsets.tolist()
+    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def buffer_shuffle(stream: Iterator[int], size: int, rng: np.random.Generator
+                   ) -> Iterator[int]:
+    """A shuffle buffer (as tf.data and WebDataset): each output is a random buffered item."""
+    buffer: list[int] = []
+    for item in stream:
+        if len(buffer) < size:
+            buffer.append(item)
+            continue
+        j = int(rng.integers(size))
+        yield buffer[j]
+        buffer[j] = item
+    yield from (buffer[j] for j in rng.permutation(len(buffer)))
+
+
+class ShardSampler(Sampler[int]):
+    """Reads shards one after another (their order reshuffled every epoch) and shuffles rows
+    through a `buffer_size` buffer, so each batch touches one or two shards, not all of them.
+
+    `shuffle=False` gives plain file order. Call `set_epoch(e)` for a new order each epoch
+    (it also advances by itself on every iteration); the order depends only on seed and epoch.
+    """
+
+    def __init__(self, data: TupleDataset | TupleSplit, shuffle: bool = True,
+                 buffer_size: int = 4096, seed: int = 0):
+        self.split = data.split if isinstance(data, TupleDataset) else data
+        if buffer_size < 1:
+            raise SimgenError(f"buffer_size must be at least 1, received: {buffer_size}")
+        self.shuffle, self.buffer_size, self.seed, self.epoch = shuffle, buffer_size, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        ranges = _shard_ranges(self.split)
+        if not self.shuffle:
+            for r in ranges:
+                yield from r
+            return
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        stream = (i for s in rng.permutation(len(ranges)) for i in ranges[s])
+        yield from buffer_shuffle(stream, self.buffer_size, rng)
+
+
+def data_loader(path: str, split: str = "train", batch_size: int = 64, shuffle: bool = True,
+                seed: int = 0, buffer_size: int = 4096, num_workers: int = 2,
+                **kwargs) -> DataLoader:
+    """A ready DataLoader: TupleDataset + ShardSampler, persistent workers when there are any."""
+    dataset = TupleDataset(path, split, fields=kwargs.pop("fields", DEFAULT_FIELDS))
+    sampler = ShardSampler(dataset, shuffle=shuffle, buffer_size=buffer_size, seed=seed)
+    kwargs.setdefault("persistent_workers", num_workers > 0)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler,
+                      num_workers=num_workers, **kwargs)

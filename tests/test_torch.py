@@ -1,0 +1,82 @@
+"""simgen.torch with the real PyTorch: DataLoader with 2 workers under fork and spawn, the
+shard-aware sampler's order and coverage, both layouts."""
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+import simgen
+import simgen.torch as st
+from shard_tools import convert
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    from conftest import make_tree
+
+    root = tmp_path_factory.mktemp("torch")
+    src = make_tree(root / "src", {"a": 5, "b": 4, "c": 6})
+    out = root / "ds"
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=100, image_size=12, seed=2,
+                 workers=1, quiet=True, shard_size="16KiB")
+    indexed = root / "indexed"
+    shutil.copytree(out, indexed)
+    convert(indexed, "indexed")
+    return {"dense": out, "indexed": indexed}
+
+
+def test_dataset_items_are_tensors(built):
+    ds = st.TupleDataset(built["dense"], split="train")
+    assert isinstance(ds, torch.utils.data.Dataset) and len(ds) == 100
+    images, labels = ds[3]
+    ref_images, ref_labels = simgen.load(built["dense"])["train"][3]
+    assert images.dtype == torch.uint8 and tuple(images.shape) == (3, 12, 12, 3)
+    assert np.array_equal(images.numpy(), ref_images) and np.array_equal(labels.numpy(), ref_labels)
+    full = st.TupleDataset(built["dense"], fields=("images", "labels", "classes", "sources"))
+    assert [tuple(t.shape) for t in full[3]] == [(3, 12, 12, 3), (2,), (3,), (3,)]
+    with pytest.raises(simgen.SimgenError, match="no split 'validation'"):
+        st.TupleDataset(built["dense"], split="validation")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+@pytest.mark.parametrize("layout", ["dense", "indexed"])
+def test_dataloader_two_workers(built, method, layout):
+    ds = st.TupleDataset(built[layout], split="train")
+    ds[0]  # the parent holds open files before the workers start
+    loader = DataLoader(ds, batch_size=16, num_workers=2, multiprocessing_context=method)
+    images, labels = zip(*loader)
+    images, labels = torch.cat(images), torch.cat(labels)
+    ref = simgen.load(built["dense"])["train"][:]
+    assert np.array_equal(images.numpy(), ref[0]) and np.array_equal(labels.numpy(), ref[1])
+
+
+def test_shard_sampler_reads_shards_in_order_with_a_buffer(built):
+    ds = st.TupleDataset(built["dense"])
+    offsets = ds.split.offsets
+    assert len(offsets) > 4
+    sampler = st.ShardSampler(ds, buffer_size=8, seed=1)
+    first, second = list(sampler), list(sampler)
+    assert sorted(first) == list(range(100)) and sorted(second) == list(range(100))
+    assert first != second  # a new order every epoch
+    sampler.set_epoch(0)
+    assert list(sampler) == first  # order depends only on seed and epoch
+    # shards are read one after another: a window of the stream spans at most two shards
+    shard_of = np.searchsorted(offsets, first, side="right") - 1
+    for start in range(0, 100 - 8):
+        assert len(set(shard_of[start:start + 4].tolist())) <= 3
+    assert list(st.ShardSampler(ds, shuffle=False)) == list(range(100))
+    with pytest.raises(simgen.SimgenError, match="buffer_size"):
+        st.ShardSampler(ds, buffer_size=0)
+
+
+def test_data_loader_helper_covers_every_tuple_once(built):
+    loader = st.data_loader(built["indexed"], batch_size=32, num_workers=2, seed=3,
+                            buffer_size=16, multiprocessing_context="fork",
+                            fields=("sources", "labels"))
+    rows = torch.cat([sources for sources, _ in loader]).numpy()
+    ref = simgen.load(built["dense"], fields=("sources",))["train"][:][0]
+    assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, ref.tolist()))
