@@ -5,7 +5,7 @@ from typing import Any
 
 from . import builder as _builder
 from .config import BuildConfig, make_config
-from .job import Job, index_and_split, plan_job as _plan_job, split_counts
+from .job import Job, index_and_split, plan_job as _plan_job, require_labels, split_counts
 from .loaders import load
 
 __all__ = ["build", "load", "plan_job", "stats", "stats_for"]
@@ -32,6 +32,7 @@ def stats(directory: str, **options: Any) -> dict:
 def stats_for(config: BuildConfig) -> dict:
     """`stats` for a ready BuildConfig (what the CLI calls)."""
     index, parts = index_and_split(config)
+    require_labels(config)
     k, positives = config.learning_size, config.positives
     return {
         "directory": str(config.directory),

@@ -8,25 +8,52 @@ from .config import BuildConfig
 from .errors import DatasetExistsError, SimgenError
 from .executor import default_workers, run_shards
 from .job import Job, plan_job, split_summary
-from .materialize import shard_schema
-from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, write_manifest
+from .lock import output_lock
+from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
+from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
-from . import counts
+from . import counts, journal
 
 
-def prepare_output(out: str, overwrite: bool) -> None:
-    """Create `out`; refuse one holding a dataset unless `overwrite` (then retire it first)."""
+def check_out_path(out: str) -> None:
     if os.path.exists(out) and not os.path.isdir(out):
         raise SimgenError(f"--out {out} exists and is not a directory")
+
+
+def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | None = None) -> None:
+    """Make `out` ready (call under its lock): refuse a dataset or an unfinished build unless
+    `overwrite` (retire it) or `resume` (keep what checks out, see journal.py)."""
+    check_out_path(out)
+    if overwrite and resume:
+        raise SimgenError("--resume and --overwrite exclude each other")
     existing = os.path.join(out, MANIFEST)
     if os.path.exists(existing):
-        if not overwrite:
+        if resume:
+            _reopen(out, key)
+        elif not overwrite:
             raise DatasetExistsError(f"--out {out} already holds a dataset; pass --overwrite")
-        os.unlink(existing)  # first: the old dataset stops being complete
+        else:
+            os.unlink(existing)  # first: the old dataset stops being complete
+    elif journal.unfinished(out) and not (overwrite or resume):
+        raise DatasetExistsError(
+            f"--out {out} holds an unfinished build (shards but no manifest.json); pass "
+            "--resume to finish it or --overwrite to start again")
     if overwrite:
-        for old in glob.glob(os.path.join(out, "*-of-*.h5")):
+        for old in glob.glob(os.path.join(out, journal.SHARD_GLOB)):
             os.unlink(old)
+        journal.clear(out)
     os.makedirs(out, exist_ok=True)
+
+
+def _reopen(out: str, key: str | None) -> None:
+    """--resume on a finished dataset of the same job: re-check its shards like a journal."""
+    manifest = read_manifest(out)
+    if journal.manifest_key(manifest) != key:
+        raise DatasetExistsError(
+            f"--out {out} holds a different dataset (other options, inputs or library "
+            "versions); pass --overwrite to replace it")
+    journal.seed_from_manifest(out, key, manifest["shards"])
+    os.unlink(os.path.join(out, MANIFEST))
 
 
 def manifest_for(job: Job, shards: list[dict]) -> dict:
@@ -48,11 +75,39 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
             "fingerprint": job.index.fingerprint(),
         },
         "sources": list(job.index.paths),
+        "skipped": [b.as_dict() for b in job.skipped],
         "counts": counts.summary(sizes, k, cfg.positives if k >= 3 else 1),
         "splits": {name: split_summary(s, k, cfg.positives) for name, s in job.splits.items()},
-        "schema": {"libver": list(LIBVER), **shard_schema(job)},
+        "schema": {
+            "libver": list(LIBVER),
+            **pixel_schema(job, image_axes(job.image.data_format)),
+            "data_format": job.image.data_format,
+            "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
+            "classes": {"dtype": "int32", "shape": ["n", k]},
+            "sources": {"dtype": "int32", "shape": ["n", k]},
+            **class_label_schema(cfg.label_mode, k, job.index.num_classes),
+        },
+        "loader_defaults": {"batch_size": cfg.batch_size},
         "shards": shards,
     }
+
+
+def image_axes(data_format: str) -> str:
+    if data_format == "channels_first":
+        return "tuple, element, channel, height, width"
+    return "tuple, element, height, width, channel"
+
+
+def class_label_schema(label_mode: str | None, k: int, num_classes: int) -> dict:
+    """label_mode, and the `class_labels` dataset that categorical / binary add."""
+    out: dict = {"label_mode": label_mode}
+    if label_mode == "categorical":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, num_classes],
+                               "meaning": "one-hot of classes (keras categorical)"}
+    elif label_mode == "binary":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, 1],
+                               "meaning": "classes as float (keras binary)"}
+    return out
 
 
 def build(config: BuildConfig) -> dict:
@@ -61,14 +116,37 @@ def build(config: BuildConfig) -> dict:
 
 
 def build_job(job: Job) -> dict:
-    """Write the shards and manifest of a planned job into job.config.out."""
-    config = job.config
-    if not config.out:
+    """Write the shards and manifest of a planned job into job.config.out, under its lock."""
+    out = job.config.out
+    if not out:
         raise SimgenError("--out is required")
-    prepare_output(config.out, config.overwrite)
+    check_out_path(out)
+    key = journal.job_key(job)
+    with output_lock(out):
+        journal.clean_temp(out)
+        try:
+            prepare_output(out, job.config.overwrite, job.config.resume, key)
+            return _write_dataset(job, key)
+        except OSError as exc:  # the parent's own writes: journal, manifest
+            raise SimgenError(f"cannot write to --out {out}: {exc.strerror or exc}; free space "
+                              "and rerun with --resume") from None
+        finally:
+            journal.clean_temp(out)
+
+
+def _write_dataset(job: Job, key: str) -> dict:
+    """Shards (reusing journalled ones on --resume), then the manifest, then drop the journal."""
+    config, out = job.config, job.config.out
     specs = [spec for split in job.splits.values() for spec in split.shards]
+    done = journal.reusable(out, key, specs) if config.resume else {}
+    if config.resume:
+        journal.remove_strays(out, {s.name for s in specs})
+    todo = [s for s in specs if s.name not in done]
     workers = config.workers or default_workers()
-    shards = run_shards(job, specs, config.out, workers, quiet=config.quiet)
-    manifest = manifest_for(job, shards)
-    write_manifest(config.out, manifest)
+    fresh = run_shards(job, todo, out, workers, quiet=config.quiet,
+                       on_done=lambda entry: journal.record(out, key, entry)) if todo else []
+    entries = {**done, **{e["file"]: e for e in fresh}}
+    manifest = manifest_for(job, [entries[s.name] for s in specs])
+    write_manifest(out, manifest)
+    journal.clear(out)
     return manifest

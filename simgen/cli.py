@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Callable
 
@@ -13,8 +14,10 @@ from .builder import build_job
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
-from .imaging import COLOR_MODES, INTERPOLATIONS
-from .report import format_build, format_stats, keras_messages
+from .executor import write_failed_here
+from .report import build_warnings, format_build, format_stats
+from .validate import DEFAULT_MAX_PIXELS, display
+from .verify import verify as verify_dataset
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
 
 
@@ -24,12 +27,22 @@ class UserError(click.ClickException):
     exit_code = 2
 
 
+class Interrupted(click.ClickException):
+    """Ctrl-C: one line, exit 130 (128 + SIGINT), no traceback."""
+
+    exit_code = 130
+
+
 class SimgenGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SimgenError as exc:
             raise UserError(str(exc)) from None
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted; no partial file is left under a final name (finish a build with "
+                "the same command plus --resume)") from None
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -72,8 +85,42 @@ def dataset_options(fn: Callable) -> Callable:
                      help="Random seed; same seed, same bytes. Drawn and recorded when omitted."),
         click.option("--validation-split", type=float, default=None,
                      help="Fraction of images held out for validation (keras semantics)."),
-        click.option("--subset", type=click.Choice(["training", "validation", "both"]),
-                     default=None, help="Which split(s) to produce with --validation-split."),
+        click.option("--subset", type=str, default=None,
+                     help="training, validation or both: which split(s) to produce with "
+                          "--validation-split (both: one build, never overlapping)."),
+        click.option("--labels", type=str, default="inferred", show_default=True,
+                     help="inferred: class = top-level folder (keras). none: no classes, so no "
+                          "similarity labels can be formed (refused). Or use --labels-file."),
+        click.option("--labels-file", type=click.Path(dir_okay=False), default=None,
+                     help="Explicit labels: one integer per image file, in keras's file order "
+                          "(the whole tree is walked, as keras does for labels=[...])."),
+        click.option("--label-mode", type=str, default="int", show_default=True,
+                     help="int, categorical, binary or none: how per-element classes are "
+                          "stored (int: `classes` int32 only; categorical / binary: also "
+                          "`class_labels` float32 one-hot (…, M) / (…, 1), as keras)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def keras_pixel_options(fn: Callable) -> Callable:
+    """keras's remaining pixel / batching arguments, plus simgen's --antialias."""
+    options = [
+        click.option("--crop-to-aspect-ratio", is_flag=True,
+                     help="Centre-crop to the target aspect ratio before resizing (keras box)."),
+        click.option("--pad-to-aspect-ratio", is_flag=True,
+                     help="Resize to fit, then zero-pad to the target size (keras/TF "
+                          "resize_with_pad)."),
+        click.option("--data-format", type=str, default=None,
+                     help="channels_last (default; images (n,k,H,W,C)) or channels_first "
+                          "((n,k,C,H,W))."),
+        click.option("--antialias/--no-antialias", default=True, show_default=True,
+                     help="Anti-alias when shrinking (Pillow filters, or TF kernels widened by "
+                          "the scale). --no-antialias reproduces tf.image.resize / keras "
+                          "(differs from keras's default here: keras never anti-aliases)."),
+        click.option("--batch-size", type=int, default=32, show_default=True,
+                     help="Recorded in the manifest as the loaders' default batch size."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -81,6 +128,7 @@ def dataset_options(fn: Callable) -> Callable:
 
 
 def _config(directory: str, class_names: str | None, **kw: Any):
+    """A BuildConfig from CLI values (comma-separated --class-names become a tuple)."""
     names = tuple(n for n in class_names.split(",")) if class_names else None
     return make_config(directory=directory, class_names=names, **kw)
 
@@ -122,11 +170,13 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Draw N distinct tuples uniformly (default: the whole space; random: one "
                    "per image). Shared between splits by image count.")
 @click.option("--image-size", default="256", show_default=True,
-              help="H or H,W in pixels (keras: height, width).")
-@click.option("--color-mode", type=click.Choice(list(COLOR_MODES)), default="rgb",
-              show_default=True)
-@click.option("--interpolation", type=click.Choice(list(INTERPOLATIONS)), default="bilinear",
-              show_default=True, help="Resampling filter for resizing.")
+              help="H or H,W in pixels (keras: height, width; same default 256×256).")
+@click.option("--color-mode", default="rgb", show_default=True,
+              help="grayscale, rgb or rgba (1, 3 or 4 channels).")
+@click.option("--interpolation", default="bilinear", show_default=True,
+              help="bilinear, nearest, bicubic, area, lanczos3, lanczos5, gaussian or "
+                   "mitchellcubic.")
+@keras_pixel_options
 @click.option("--shard-size", default="512MiB", show_default=True,
               help="Target bytes per shard file (e.g. 64MiB, 1GiB).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf"]), default=None,
@@ -142,6 +192,16 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
+@click.option("--resume", is_flag=True,
+              help="Finish an interrupted build in --out: keep shards whose checksums match.")
+@click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail",
+              show_default=True,
+              help="Bad image files: fail (list them all, write nothing) or skip (build "
+                   "without them; the manifest lists them).")
+@click.option("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS, show_default=True,
+              help="Images with more pixels count as decompression bombs (bad files).")
+@click.option("--exif-transpose", is_flag=True,
+              help="Rotate/flip JPEGs by their EXIF orientation tag (keras does not).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
 def build(directory: str, as_json: bool, **kw: Any) -> None:
@@ -154,11 +214,11 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
     """
     config = _config(directory, **kw)
-    job = plan_job(config)
     talk = not (config.quiet or as_json)
-    if talk:
-        for line in keras_messages(job):
-            click.echo(line)
+    job = plan_job(config, echo=click.echo if talk else None)
+    if not config.quiet:
+        for line in build_warnings(job):
+            click.echo(line, err=True)
     manifest = build_job(job)
     if as_json:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))
@@ -173,11 +233,45 @@ def _build_summary(out: str, manifest: dict) -> dict:
         "splits": {n: {"tuples": s["tuples"], "shards": s["shards"]}
                    for n, s in manifest["splits"].items()},
         "bytes": sum(s["bytes"] for s in manifest["shards"]),
+        "skipped": manifest.get("skipped", []),
     }
 
 
+@cli.command()
+@click.argument("dataset", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report on stdout.")
+def verify(dataset: str, as_json: bool) -> None:
+    """Check a built DATASET against its manifest: hashes, shapes, labels, splits.
+
+    Exit 0 when sound, 1 with one line per problem (file: reason).
+
+    \b
+    Examples:
+      simgen verify ds/
+      simgen verify ds/ --json
+    """
+    problems = verify_dataset(dataset)
+    if as_json:
+        click.echo(json.dumps({"dataset": dataset, "ok": not problems,
+                               "problems": [p.as_dict() for p in problems]}, indent=2))
+    elif problems:
+        for p in problems:
+            click.echo(f"{display(p.file)}: {display(p.reason)}", err=True)
+    else:
+        click.echo(f"{dataset}: OK")
+    if problems:
+        sys.exit(1)
+
+
 def main() -> None:
-    cli(prog_name="simgen")
+    try:
+        cli(prog_name="simgen")
+    except SystemExit as exc:
+        if write_failed_here():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(exc.code if isinstance(exc.code, int) else 1)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

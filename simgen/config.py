@@ -7,7 +7,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import SimgenError
-from .imaging import COLOR_MODES, INTERPOLATIONS, parse_image_size
+from .keras_args import check_arguments, labels_digest
+from .validate import DEFAULT_MAX_PIXELS
 
 try:  # Python 3.11+
     import tomllib
@@ -54,8 +55,18 @@ class BuildConfig:
     seed: int | None = None
     validation_split: float | None = None
     subset: str | None = None
+    # keras image_dataset_from_directory arguments (see keras_args.py)
+    labels: Any = "inferred"
+    labels_file: str | None = None
+    label_mode: str | None = "int"
+    batch_size: int | None = 32
+    crop_to_aspect_ratio: bool = False
+    pad_to_aspect_ratio: bool = False
+    data_format: str | None = None
+    antialias: bool = True
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
+    exif_transpose: bool = False
     layout: str = "dense"
     jpeg_draft: bool = True
     # run-time only: never part of the content hash or the files
@@ -63,50 +74,28 @@ class BuildConfig:
     workers: int | None = None
     quiet: bool = False
     overwrite: bool = False
+    resume: bool = False
+    on_error: str = "fail"  # the files left out are listed in the manifest
+    max_pixels: int = DEFAULT_MAX_PIXELS
     extra: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.image_size = parse_image_size(self.image_size)
         self.shard_size = parse_size(self.shard_size)
         if self.class_names is not None:
             self.class_names = tuple(self.class_names)
 
     def validate(self) -> "BuildConfig":
-        """Raise SimgenError naming the flag for any invalid value; fill a random seed."""
+        """Raise SimgenError for any invalid value (keras's checks first, in keras's order)."""
+        check_arguments(self)
         if self.learning_size < 2:
             raise SimgenError(f"--learning-size must be at least 2, got {self.learning_size}")
         if self.num_tuples is not None and self.num_tuples < 1:
             raise SimgenError(f"--num-tuples must be at least 1, got {self.num_tuples}")
-        if self.color_mode not in COLOR_MODES:
-            raise SimgenError(
-                f"--color-mode must be one of {', '.join(COLOR_MODES)}, got {self.color_mode!r}")
-        if self.interpolation not in INTERPOLATIONS:
-            raise SimgenError(f"--interpolation must be one of {', '.join(INTERPOLATIONS)}, "
-                              f"got {self.interpolation!r}")
         if self.compression not in (None, "gzip", "lzf"):
             raise SimgenError(f"--compression must be gzip or lzf, got {self.compression!r}")
         if self.layout not in LAYOUTS:
             raise SimgenError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
-        self._validate_split()
-        if self.seed is None:
-            import numpy as np
-
-            self.seed = int(np.random.randint(1e6))
         return self
-
-    def _validate_split(self) -> None:
-        vs, subset = self.validation_split, self.subset
-        if vs and not 0 < vs < 1:
-            raise SimgenError(f"--validation-split must be between 0 and 1, received: {vs}")
-        if (vs or subset) and not (vs and subset):
-            raise SimgenError("--subset and --validation-split must be given together")
-        if subset not in ("training", "validation", "both", None):
-            raise SimgenError(
-                f'--subset must be either "training", "validation" or "both", received: {subset}')
-        if vs and self.shuffle and self.seed is None:
-            raise SimgenError(
-                "--validation-split with shuffling needs --seed, so that the training and "
-                "validation subsets never overlap")
 
     def content(self) -> dict[str, Any]:
         """The options that decide the output bytes (hashed into config_hash)."""
@@ -116,11 +105,14 @@ class BuildConfig:
                 continue
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
+        out["labels"] = labels_digest(self.labels)
         out.update(self.extra)
         return out
 
 
-RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra"})
+RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra",
+                            "resume", "on_error", "max_pixels",
+                            "labels_file", "batch_size"})  # batch_size: the loaders' default
 FIELD_NAMES = frozenset(f.name for f in fields(BuildConfig)) - {"extra"}
 
 

@@ -60,8 +60,17 @@ def allocate(job: Job, split: str, specs: Sequence[ShardSpec], out: str) -> Deco
     slot[rows] = np.arange(len(rows), dtype=np.int32)
     path = os.path.join(out, f"{PREFIX}{split}-{os.getpid()}-{uuid.uuid4().hex[:8]}.u8")
     with open(path, "wb") as f:
-        f.truncate(len(rows) * job.image.nbytes)
+        reserve(f.fileno(), len(rows) * job.image.nbytes)
     return DecodeCache(split, path, (len(rows),) + job.image.shape, slot)
+
+
+def reserve(fd: int, size: int) -> None:
+    """Give the file its size with real blocks where the OS can (a full disk fails here,
+    as an OSError, not later as a SIGBUS inside a worker writing through the memory map)."""
+    if size and hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(fd, 0, size)
+    else:
+        os.ftruncate(fd, size)
 
 
 def decode_tasks(cache: DecodeCache, chunk: int = DECODE_CHUNK) -> Iterator[tuple[int, int]]:

@@ -6,10 +6,14 @@ shard, gathering from the decoded images. The shard count never depends on the w
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import re
+import signal
 import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
 from typing import Callable, Iterator, Sequence
@@ -18,12 +22,21 @@ from tqdm import tqdm
 
 from . import decodecache
 from .decodecache import DecodeCache
+from .errors import SimgenError
 from .job import Job
 from .materialize import build_shard
 from .shards import ShardSpec
+from .validate import limit_pixels
 
 _JOB: Job | None = None
 _PROGRESS: Callable[[int], None] | None = None
+_WRITE_FAILED = False
+
+
+def write_failed_here() -> bool:
+    """True once a shard write failed in this process: HDF5 (2.0) then segfaults in its exit
+    handler, flushing the file it could not write, so the CLI leaves with os._exit."""
+    return _WRITE_FAILED
 
 
 def default_workers() -> int:
@@ -41,6 +54,18 @@ def _set_worker_state(job: Job | None, progress: Callable[[int], None] | None) -
 def _init_worker(job: Job, queue) -> None:
     """Pool initializer: the job once per process; progress flows back through `queue`."""
     _set_worker_state(job, queue.put)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()
+    limit_pixels(job.config.max_pixels)
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this worker when the build process dies (even by
+    SIGKILL), so no orphan keeps writing into a folder a --resume is about to use."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):  # not Linux: orphans finish their shard and exit
+        pass
 
 
 def _decode_task(cache: DecodeCache, lo: int, hi: int) -> int:
@@ -48,7 +73,40 @@ def _decode_task(cache: DecodeCache, lo: int, hi: int) -> int:
 
 
 def _shard_task(spec: ShardSpec, out: str, cache: DecodeCache | None) -> dict:
-    return build_shard(_JOB, spec, out, _PROGRESS, cache)
+    return build_one(_JOB, spec, out, _PROGRESS, cache)
+
+
+def build_one(job: Job, spec: ShardSpec, out: str,
+              on_slab: Callable[[int], None] | None = None,
+              cache: DecodeCache | None = None) -> dict:
+    """build_shard, with a failed write (full disk, file-size limit) as a one-line error."""
+    global _WRITE_FAILED
+    try:
+        return build_shard(job, spec, out, on_slab, cache)
+    except OSError as exc:
+        _WRITE_FAILED = True
+        raise SimgenError(f"cannot write shard {spec.name} in {out}: {os_reason(exc)}; "
+                          "nothing was left under its name; free space and rerun with "
+                          "--resume") from None
+
+
+def os_reason(exc: OSError) -> str:
+    """The errno text of an OSError, also when HDF5 buried it inside its own message."""
+    found = re.search(r"errno = (\d+)", str(exc))
+    if found:
+        return os.strerror(int(found.group(1)))
+    return exc.strerror or str(exc).splitlines()[0]
+
+
+def stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Cancel queued tasks and end running workers now (their temp files are cleaned up by
+    the builder); used on Ctrl-C and on the first failed task."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    procs = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(5)
 
 
 class InlineRunner:
@@ -74,13 +132,16 @@ def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
     queue = ctx.Queue()
     pump = threading.Thread(target=_pump, args=(queue, bar), daemon=True)
     pump.start()
-    try:
-        with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx, initializer=_init_worker,
-                                 initargs=(job, queue)) as pool:
+    with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx, initializer=_init_worker,
+                             initargs=(job, queue)) as pool:
+        try:
             yield pool
-    finally:
-        queue.put(None)
-        pump.join()
+        except BaseException:
+            stop_pool(pool)
+            raise
+        finally:
+            queue.put(None)
+    pump.join()
 
 
 def progress_bar(total: int, quiet: bool, unit: str = "tuple", desc: str = "simgen build") -> tqdm:
@@ -90,10 +151,17 @@ def progress_bar(total: int, quiet: bool, unit: str = "tuple", desc: str = "simg
 
 
 def allocate_caches(job: Job, specs: Sequence[ShardSpec], out: str) -> list[DecodeCache]:
-    """One decode cache per split that has shards to build."""
-    splits = dict.fromkeys(s.split for s in specs)
-    return [decodecache.allocate(job, name, [s for s in specs if s.split == name], out)
-            for name in splits]
+    """One decode cache per split that has shards to build (disk space reserved up front)."""
+    caches: list[DecodeCache] = []
+    try:
+        for name in dict.fromkeys(s.split for s in specs):
+            caches.append(decodecache.allocate(job, name, [s for s in specs if s.split == name],
+                                               out))
+    except OSError as exc:
+        decodecache.remove(caches)
+        raise SimgenError(f"cannot reserve the decode cache in {out}: {os_reason(exc)}; "
+                          "free space and rerun with --resume") from None
+    return caches
 
 
 def decode_stage(runner, caches: Sequence[DecodeCache], quiet: bool) -> None:
@@ -103,7 +171,7 @@ def decode_stage(runner, caches: Sequence[DecodeCache], quiet: bool) -> None:
         futures = [runner.submit(_decode_task, c, lo, hi)
                    for c in caches for lo, hi in decodecache.decode_tasks(c)]
         for fut in as_completed(futures):
-            bar.update(fut.result())
+            bar.update(worker_result(fut, "decoding images"))
 
 
 def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
@@ -117,15 +185,24 @@ def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
         with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar, \
                 task_runner(job, workers, max(decode_jobs, len(specs)), bar) as runner:
             decode_stage(runner, caches, quiet)
-            futures = [runner.submit(_shard_task, s, out, by_split[s.split]) for s in specs]
+            futures = {runner.submit(_shard_task, s, out, by_split[s.split]): s for s in specs}
             for fut in as_completed(futures):
-                entry = fut.result()
+                entry = worker_result(fut, f"building {futures[fut].name}")
                 results[entry["file"]] = entry
                 if on_done:
                     on_done(entry)
     finally:
         decodecache.remove(caches)
     return [results[s.name] for s in specs]
+
+
+def worker_result(fut, doing: str):
+    """A task's result; a worker that died (killed, out of memory) becomes a one-line error."""
+    try:
+        return fut.result()
+    except BrokenProcessPool:
+        raise SimgenError(f"a worker process died while {doing} (killed or out "
+                          "of memory?); rerun with --resume") from None
 
 
 def _pump(queue, bar: tqdm) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 
 import h5py
@@ -23,8 +24,29 @@ def canonical_json(obj) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8, keeping undecodable name bytes (surrogateescape) so any path can be hashed."""
+    return text.encode("utf-8", "surrogateescape")
+
+
 def config_hash(config: dict) -> str:
-    return hashlib.sha256(canonical_json(config).encode()).hexdigest()
+    return hashlib.sha256(_utf8(canonical_json(config))).hexdigest()
+
+
+SELF_HASH = "manifest_sha256"
+
+
+def manifest_digest(manifest: dict) -> str:
+    """sha256 of the canonical JSON of everything but the self-hash (catches edited manifests)."""
+    body = {k: v for k, v in manifest.items() if k != SELF_HASH}
+    return hashlib.sha256(_utf8(canonical_json(body))).hexdigest()
+
+
+def escape_undecodable(text: str) -> str:
+    r"""JSON text → valid UTF-8: a name byte that is not UTF-8 (held as a lone surrogate
+    U+DC80..U+DCFF by surrogateescape) is written as the JSON escape \udcXX, which Python's
+    json reads back to the same string, so os.fsencode(name) gives the original bytes."""
+    return re.sub("[\udc80-\udcff]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def library_versions() -> dict:
@@ -40,13 +62,24 @@ def library_versions() -> dict:
 
 
 def write_manifest(out: str, manifest: dict) -> str:
-    """Write `manifest` atomically as OUT/manifest.json (stable key order, trailing newline)."""
+    """Write `manifest` atomically as OUT/manifest.json (stable key order, trailing newline),
+    adding its self-hash."""
+    manifest[SELF_HASH] = manifest_digest(manifest)
     final = os.path.join(out, MANIFEST)
     tmp = temp_name(final)
+    text = json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n")
+        f.write(escape_undecodable(text))
     atomic_publish(tmp, final)
     return final
+
+
+def shard_path(root: str, name: object) -> str:
+    """OUT/name, refusing entries that are not a plain file name inside the dataset folder."""
+    if (not isinstance(name, str) or not name or os.path.isabs(name) or "/" in name
+            or "\\" in name or name in (".", "..")):
+        raise SimgenError(f"manifest shard entry {name!r} points outside {root}")
+    return os.path.join(root, name)
 
 
 def read_manifest(path: str) -> dict:

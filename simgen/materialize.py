@@ -29,23 +29,22 @@ def shard_attrs(job: Job, spec: ShardSpec) -> dict:
         "shard_count": spec.count,
         "learning_size": job.config.learning_size,
         "config_hash": job.config_hash,
+        "data_format": job.image.data_format,
+        "label_mode": str(job.config.label_mode),
         "layout": job.config.layout,
     }
 
 
-def shard_schema(job: Job) -> dict:
-    """The manifest's `schema`: datasets of every shard, for the chosen layout."""
+def pixel_schema(job: Job, axes: str) -> dict:
+    """The manifest schema's layout and pixel datasets (`axes`: the dense images' axes)."""
     k, shape = job.config.learning_size, list(job.image.shape)
-    ids = {"dtype": "int32", "shape": ["n", k]}
     if job.config.layout == "indexed":
-        pixels = {"pool": {"dtype": "uint8", "shape": ["u", *shape],
-                           "axes": "unique image, height, width, channel"},
-                  "tuples": {**ids, "meaning": "index into pool of every tuple element"}}
-    else:
-        pixels = {"images": {"dtype": "uint8", "shape": ["n", k, *shape],
-                             "axes": "tuple, element, height, width, channel"}}
-    return {"layout": job.config.layout, **pixels,
-            "labels": {"dtype": "uint8", "shape": ["n", k - 1]}, "classes": ids, "sources": ids}
+        return {"layout": "indexed",
+                "pool": {"dtype": "uint8", "shape": ["u", *shape],
+                         "axes": "unique image, " + axes.split(", ", 2)[2]},
+                "tuples": {"dtype": "int32", "shape": ["n", k],
+                           "meaning": "index into pool of every tuple element"}}
+    return {"layout": "dense", "images": {"dtype": "uint8", "shape": ["n", k, *shape], "axes": axes}}
 
 
 def slab_size(tuple_bytes: int) -> int:
@@ -86,16 +85,17 @@ def build_shard(job: Job, spec: ShardSpec, out: str,
     sources = split.index.source_ids[rows]
     final = os.path.join(out, spec.name)
     attrs, compression = shard_attrs(job, spec), job.config.compression
+    labelling = (job.config.label_mode, job.index.num_classes)
     if job.config.layout == "indexed":
         meta = write_indexed_shard(final, inverse.astype(np.int32), classes, sources,
                                    job.image.shape, gather_slabs(pixels, at), len(unique),
-                                   attrs, compression)
+                                   attrs, compression, *labelling)
         if on_slab:
             on_slab(len(rows))
     else:
         slabs = ((off, img, classes[off : off + len(img)], sources[off : off + len(img)])
                  for off, img in gather_slabs(pixels, at[inverse]))
         meta = write_shard(final, len(rows), job.config.learning_size, job.image.shape, slabs,
-                           attrs, compression, on_slab)
+                           attrs, compression, on_slab, *labelling)
     return {"file": spec.name, "split": spec.split, "index": spec.index,
             "num_tuples": spec.num_tuples, "offset": spec.start, **meta}

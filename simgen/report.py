@@ -2,14 +2,30 @@
 from __future__ import annotations
 
 from .job import Job
+from .keras_args import found_message, using_messages
+from .validate import display, empty_classes
+
+SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
 
 
 def keras_messages(job: Job) -> list[str]:
     """'Found N files belonging to M classes.' and 'Using K files for …', as keras prints."""
-    lines = [f"Found {len(job.index)} files belonging to {job.index.num_classes} classes."]
-    if job.config.validation_split:
-        names = {"train": "training", "validation": "validation"}
-        lines += [f"Using {len(s.index)} files for {names[n]}." for n, s in job.splits.items()]
+    cfg = job.config
+    found = found_message(len(job.index), job.index.num_classes, cfg.labels is not None)
+    sizes = {name: len(split.index) for name, split in job.splits.items()}
+    return [found] + using_messages(sizes, cfg.validation_split)
+
+
+def build_warnings(job: Job) -> list[str]:
+    """Files left out by the validation pass and classes with no usable image (for stderr)."""
+    lines = [f"skipped {display(b.path)}: {b.reason}" for b in job.skipped[:SHOW_SKIPPED]]
+    if len(job.skipped) > SHOW_SKIPPED:
+        lines.append(f"skipped {len(job.skipped) - SHOW_SKIPPED} more file(s); "
+                     "manifest.json lists them all")
+    for name in empty_classes(job.index):
+        cid = job.index.class_names.index(name)
+        lines.append(f"warning: class folder {display(name)!r} has no usable image; it keeps "
+                     f"class id {cid} (keras order) and appears in no tuple")
     return lines
 
 
@@ -73,4 +89,6 @@ def format_build(out: str, manifest: dict) -> str:
     parts = [f"{n}: {s['tuples']:,} tuples in {s['shards']} shard(s)"
              for n, s in manifest["splits"].items()]
     total = sum(s["bytes"] for s in manifest["shards"])
-    return f"wrote {'; '.join(parts)} ({_bytes(total)}) to {out}/ (manifest.json last)"
+    skipped = len(manifest.get("skipped", []))
+    note = f"; {skipped} bad file(s) skipped, listed in manifest.json" if skipped else ""
+    return f"wrote {'; '.join(parts)} ({_bytes(total)}) to {out}/ (manifest.json last){note}"

@@ -54,6 +54,18 @@ def tuple_labels(classes: np.ndarray) -> np.ndarray:
     return (classes[:, 1:] == classes[:, :1]).astype(np.uint8)
 
 
+def class_labels(classes: np.ndarray, label_mode: str | None, num_classes: int):
+    """keras's per-element label encoding of class ids, or None when `classes` says it all.
+
+    categorical: float32 one-hot (…, num_classes); binary: float32 class id (…, 1).
+    """
+    if label_mode == "categorical":
+        return np.eye(num_classes, dtype=np.float32)[classes]
+    if label_mode == "binary":
+        return classes.astype(np.float32)[..., None]
+    return None
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -118,8 +130,12 @@ def write_shard(
     attrs: dict,
     compression: str | None = None,
     on_slab: Callable[[int], None] | None = None,
+    label_mode: str | None = "int",
+    num_classes: int = 0,
 ) -> dict:
     """Write one dense shard atomically; `slabs` yields (row offset, images, classes, sources).
+
+    label_mode categorical / binary adds `class_labels` float32 in keras's encoding.
 
     Returns {bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
@@ -131,12 +147,17 @@ def write_shard(
         classes = _ids(f, "classes", (n, k), np.int32)
         sources = _ids(f, "sources", (n, k), np.int32)
         labels = _ids(f, "labels", (n, k - 1), np.uint8)
+        encoded = class_labels(np.zeros((n, k), np.int32), label_mode, num_classes)
+        if encoded is not None:
+            encoded = _ids(f, "class_labels", encoded.shape, np.float32)
         for row, img, cls, src in slabs:
             stop = row + len(img)
             images[row:stop] = img
             classes[row:stop] = cls
             sources[row:stop] = src
             labels[row:stop] = tuple_labels(cls)
+            if encoded is not None:
+                encoded[row:stop] = class_labels(cls, label_mode, num_classes)
             if on_slab:
                 on_slab(len(img))
     return file_entry(final)
@@ -152,10 +173,12 @@ def write_indexed_shard(
     pool_size: int,
     attrs: dict,
     compression: str | None = None,
+    label_mode: str | None = "int",
+    num_classes: int = 0,
 ) -> dict:
     """Write one indexed shard atomically: `pool` (u, H, W, C) holds each unique image once,
-    `tuples` (n, k) int32 indexes it; `classes`, `sources`, `labels` as in the dense layout.
-    `pool_slabs` yields (pool offset, images)."""
+    `tuples` (n, k) int32 indexes it; `classes`, `sources`, `labels` (and `class_labels`)
+    as in the dense layout. `pool_slabs` yields (pool offset, images)."""
     with atomic_h5(final, attrs) as f:
         pool = f.create_dataset(
             "pool", shape=(pool_size,) + image_shape, dtype=np.uint8, track_times=False,
@@ -163,9 +186,10 @@ def write_indexed_shard(
         )
         for off, img in pool_slabs:
             pool[off : off + len(img)] = img
-        n, k = tuples.shape
-        for name, data, dtype in (("tuples", tuples, np.int32), ("classes", classes, np.int32),
-                                  ("sources", sources, np.int32),
-                                  ("labels", tuple_labels(classes), np.uint8)):
-            _ids(f, name, data.shape, dtype)[...] = data
+        small = [("tuples", tuples, np.int32), ("classes", classes, np.int32),
+                 ("sources", sources, np.int32), ("labels", tuple_labels(classes), np.uint8),
+                 ("class_labels", class_labels(classes, label_mode, num_classes), np.float32)]
+        for name, data, dtype in small:
+            if data is not None:
+                _ids(f, name, data.shape, dtype)[...] = data
     return file_entry(final)

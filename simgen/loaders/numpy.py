@@ -14,20 +14,13 @@ import h5py
 import numpy as np
 
 from ..errors import SimgenError
-from ..manifest import read_manifest
+from ..manifest import read_manifest, shard_path as _shard_path
 from .shardio import FIELDS, check_fields, element_shape, read_rows, shard_layout
 
 DEFAULT_FIELDS = ("images", "labels")
 # Per-dataset HDF5 chunk cache. A one-tuple chunk (36 KiB for a 64x64 triplet) fits, and so
 # do the few chunks one batch touches; larger chunks bypass the cache and are read directly.
 CHUNK_CACHE_BYTES = 4 << 20
-
-
-def _shard_path(root: str, name: str) -> str:
-    """OUT/name, refusing manifest entries that point outside the dataset folder."""
-    if os.path.isabs(name) or os.path.normpath(name).startswith("..") or "/" in name:
-        raise SimgenError(f"manifest shard entry {name!r} points outside {root}")
-    return os.path.join(root, name)
 
 
 def _as_indices(items, length: int) -> np.ndarray:

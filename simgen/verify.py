@@ -1,0 +1,181 @@
+"""`simgen verify OUT`: prove a built dataset is the one its manifest describes, or say why not.
+
+Checks, each reported as (file, reason): the manifest reads and its self-hash matches (an
+edited manifest); every shard entry names a file inside OUT that exists with the recorded
+size and sha256 (a flipped byte, a truncated or missing shard); each shard's attributes,
+datasets, dtypes and shapes match the manifest's schema (dense or indexed layout); every
+label equals the class equality of its elements; class and source ids are in range and agree
+with the source list; no tuple appears twice in a split; no source image is in two splits.
+Only h5py numeric datasets are read; nothing is unpickled.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import h5py
+import numpy as np
+
+from .errors import SimgenError
+from .manifest import MANIFEST, SELF_HASH, manifest_digest, read_manifest, shard_path
+from .shards import FORMAT, sha256_file, tuple_labels
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "reason": self.reason}
+
+
+class ShardProblem(Exception):
+    """One shard is not what the manifest says (stops that shard's checks)."""
+
+
+def _expect(cond: bool, reason: str) -> None:
+    if not cond:
+        raise ShardProblem(reason)
+
+
+def _dataset(f: h5py.File, name: str, dtype: str, shape: tuple) -> np.ndarray:
+    """Read dataset `name` after checking it is a plain numeric array of dtype and shape."""
+    ds = f.get(name)
+    _expect(isinstance(ds, h5py.Dataset), f"dataset {name!r} is missing")
+    _expect(ds.dtype == np.dtype(dtype), f"dataset {name!r} has dtype {ds.dtype}, "
+                                         f"manifest says {dtype}")
+    _expect(ds.shape == shape, f"dataset {name!r} has shape {ds.shape}, manifest says {shape}")
+    return ds
+
+
+class DatasetCheck:
+    """Holds the manifest and what the per-shard checks accumulate across shards."""
+
+    def __init__(self, root: str, manifest: dict):
+        self.root, self.m = root, manifest
+        self.problems: list[Problem] = []
+        self.num_sources = len(manifest["sources"])
+        names = manifest["source"]["class_names"]
+        lookup = {n: i for i, n in enumerate(names)}
+        self.source_class = np.array(
+            [lookup.get(p.split("/")[0], -1) for p in manifest["sources"]], dtype=np.int64)
+        self.num_classes = len(names)
+        self.tuples: dict[str, list[np.ndarray]] = {}
+
+    def add(self, file: str, reason: str) -> None:
+        self.problems.append(Problem(file, reason))
+
+    def schema_shape(self, name: str, n: int) -> tuple:
+        spec = self.m["schema"][name]
+        return tuple(n if d == "n" else d for d in spec["shape"])
+
+    def pixel_shape(self) -> tuple:
+        """(H, W, C) of one image, from the schema's pool or images entry."""
+        schema = self.m["schema"]
+        return tuple(schema["pool"]["shape"][1:] if "pool" in schema
+                     else schema["images"]["shape"][2:])
+
+    def check_entry(self, entry: dict) -> None:
+        """File-level checks of one manifest shard entry, then its contents."""
+        name = entry.get("file")
+        try:
+            path = shard_path(self.root, name)
+        except SimgenError as exc:
+            return self.add(MANIFEST, str(exc))
+        if not os.path.isfile(path):
+            return self.add(name, "missing")
+        size = os.path.getsize(path)
+        if size != entry["bytes"]:
+            return self.add(name, f"{size} bytes, manifest says {entry['bytes']} (truncated?)")
+        if sha256_file(path) != entry["sha256"]:
+            return self.add(name, "sha256 differs from the manifest (corrupted bytes)")
+        try:
+            with h5py.File(path, "r") as f:
+                self.check_contents(f, entry)
+        except ShardProblem as exc:
+            self.add(name, str(exc))
+        except (OSError, KeyError, ValueError) as exc:
+            self.add(name, f"unreadable HDF5: {exc}")
+
+    def check_contents(self, f: h5py.File, entry: dict) -> None:
+        attrs, n = f.attrs, entry["num_tuples"]
+        want = {"format": FORMAT, "split": entry["split"], "shard_index": entry["index"],
+                "config_hash": self.m["config_hash"]}
+        for key, value in want.items():
+            got = attrs.get(key)
+            got = got.decode() if isinstance(got, bytes) else got
+            _expect(got == value, f"attribute {key}={got!r}, manifest says {value!r}")
+        layout = self.m["schema"].get("layout", "dense")
+        k = self.m["config"]["learning_size"]
+        labels = _dataset(f, "labels", "uint8", (n, k - 1))[:]
+        classes = _dataset(f, "classes", "int32", (n, k))[:]
+        sources = _dataset(f, "sources", "int32", (n, k))[:]
+        if layout == "indexed":
+            self.check_indexed(f, n, k, sources)
+        else:
+            _dataset(f, "images", "uint8", self.schema_shape("images", n))
+        _expect(np.array_equal(labels, tuple_labels(classes)),
+                "labels disagree with the classes of the tuple elements")
+        _expect(((sources >= 0) & (sources < self.num_sources)).all(),
+                "source ids outside the manifest's source list")
+        _expect(((classes >= 0) & (classes < self.num_classes)).all(), "class ids out of range")
+        _expect(np.array_equal(self.source_class[sources], classes),
+                "class ids disagree with the class folders of their source files")
+        self.tuples.setdefault(entry["split"], []).append(sources)
+
+    def check_indexed(self, f: h5py.File, n: int, k: int, sources: np.ndarray) -> None:
+        """layout="indexed": a pool of unique images, (n, k) indices into it, one source each."""
+        pool = f.get("pool")
+        _expect(isinstance(pool, h5py.Dataset), "dataset 'pool' is missing")
+        u = pool.shape[0] if pool.shape else -1
+        _dataset(f, "pool", "uint8", (u, *self.pixel_shape()))
+        tuples = _dataset(f, "tuples", "int32", (n, k))[:]
+        _expect(((tuples >= 0) & (tuples < u)).all(), "tuple indices outside the image pool")
+        pairs = np.unique(np.stack([tuples.ravel(), sources.ravel()], axis=1), axis=0)
+        _expect(len(pairs) == len(np.unique(pairs[:, 0])),
+                "one pool image stands for two different source files")
+
+    def check_splits(self) -> None:
+        """No tuple twice within a split; no source image in two splits."""
+        seen: dict[int, str] = {}
+        for split, parts in self.tuples.items():
+            rows = np.concatenate(parts)
+            dupes = len(rows) - len(np.unique(rows, axis=0))
+            if dupes:
+                self.add(MANIFEST, f"split {split!r} holds {dupes} duplicate tuple(s)")
+            for src in np.unique(rows).tolist():
+                if seen.setdefault(src, split) != split:
+                    self.add(MANIFEST, f"source {self.m['sources'][src]!r} is in splits "
+                                       f"{seen[src]!r} and {split!r}")
+
+    def check_manifest(self) -> None:
+        """Self-hash, and the per-split totals against the shard list."""
+        if self.m.get(SELF_HASH) != manifest_digest(self.m):
+            self.add(MANIFEST, "edited after it was written (manifest_sha256 does not match)")
+        for split, info in self.m["splits"].items():
+            entries = [s for s in self.m["shards"] if s.get("split") == split]
+            total = sum(s.get("num_tuples", 0) for s in entries)
+            if len(entries) != info.get("shards") or total != info.get("tuples"):
+                self.add(MANIFEST, f"split {split!r}: {len(entries)} shard(s) with {total} "
+                                   f"tuples listed, summary says {info.get('shards')} with "
+                                   f"{info.get('tuples')}")
+
+
+def verify(path: str) -> list[Problem]:
+    """Every problem found in the dataset at `path` (empty list: it is sound)."""
+    path = os.fspath(path)
+    try:
+        manifest = read_manifest(path)
+    except SimgenError as exc:
+        return [Problem(MANIFEST, str(exc))]
+    root = path if os.path.isdir(path) else os.path.dirname(path)
+    check = DatasetCheck(root, manifest)
+    try:
+        check.check_manifest()
+        for entry in manifest["shards"]:
+            check.check_entry(entry)
+        check.check_splits()
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        check.add(MANIFEST, f"malformed manifest: {type(exc).__name__}: {exc}")
+    return check.problems
