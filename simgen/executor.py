@@ -7,6 +7,7 @@ shard, gathering from the decoded images. The shard count never depends on the w
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import re
 import signal
@@ -65,7 +66,10 @@ def die_with_parent() -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):  # not Linux: orphans finish their shard and exit
-        pass
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died while we started up
+        os._exit(1)
 
 
 def _decode_task(cache: DecodeCache, lo: int, hi: int) -> int:

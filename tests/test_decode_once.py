@@ -13,6 +13,7 @@ import simgen
 from simgen import decodecache
 from simgen.cli import cli
 from simgen.errors import SimgenError
+from simgen.executor import run_shards
 from simgen.imaging import DRAFT_GAP, ImageSpec, jpeg_draft, load_image
 from simgen.manifest import read_manifest
 
@@ -52,12 +53,14 @@ def test_decode_cache_is_removed_after_build_and_after_failure(tree, tmp_path):
     src = tree({"a": 6, "b": 6, "c": 5})
     build(src, tmp_path / "ok", workers=2)
     assert not [n for n in os.listdir(tmp_path / "ok") if n.startswith(decodecache.PREFIX)]
-    (src / "a" / "img000.png").write_bytes(b"not an image")
+    job = simgen.plan_job(str(src), learning_size=3, num_tuples=300, image_size=16, seed=3,
+                          shard_size="16KiB")
+    (src / "a" / "img000.png").write_bytes(b"not an image")  # breaks after planning
+    (tmp_path / "bad").mkdir()
+    specs = [s for split in job.splits.values() for s in split.shards]
     with pytest.raises(SimgenError, match="img000.png"):
-        build(src, tmp_path / "bad", workers=2)
-    assert not [n for n in os.listdir(tmp_path / "bad") if not n.startswith("manifest")
-                and not n.endswith(".h5")]
-    assert not os.path.exists(tmp_path / "bad" / "manifest.json")
+        run_shards(job, specs, str(tmp_path / "bad"), workers=2, quiet=True)
+    assert not [n for n in os.listdir(tmp_path / "bad") if n.startswith(decodecache.PREFIX)]
 
 
 def test_indexed_layout_loads_to_the_same_tuples_and_is_smaller(tree, tmp_path):
