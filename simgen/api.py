@@ -5,7 +5,7 @@ from typing import Any
 
 from . import builder as _builder
 from .config import BuildConfig, make_config
-from .job import Job, index_and_split, plan_job as _plan_job, require_labels, split_counts
+from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, require_labels, split_stats
 from .loaders import load
 
 __all__ = ["build", "load", "plan_job", "stats", "stats_for"]
@@ -31,12 +31,15 @@ def stats(directory: str, **options: Any) -> dict:
 
 def stats_for(config: BuildConfig) -> dict:
     """`stats` for a ready BuildConfig (what the CLI calls)."""
-    index, parts = index_and_split(config)
+    index, parts, groups = index_split_groups(config)
     require_labels(config)
-    k, positives = config.learning_size, config.positives
+    wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     return {
         "directory": str(config.directory),
         "class_names": list(index.class_names),
-        "learning_size": k,
-        "splits": {name: split_counts(part, k, positives) for name, part in parts.items()},
+        "learning_size": config.learning_size,
+        "strategy": config.strategy,
+        "splits": {name: split_stats(config, name, part, index, groups, wanted[name],
+                                     len(parts) == 1)
+                   for name, part in parts.items()},
     }

@@ -13,6 +13,7 @@ from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest
 from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
 from . import counts, journal
+from .augment import augment_schema
 
 
 def check_out_path(out: str) -> None:
@@ -86,9 +87,32 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
             "classes": {"dtype": "int32", "shape": ["n", k]},
             "sources": {"dtype": "int32", "shape": ["n", k]},
             **class_label_schema(cfg.label_mode, k, job.index.num_classes),
+            **augment_schema(cfg.augment, k),
         },
         "loader_defaults": {"batch_size": cfg.batch_size},
         "shards": shards,
+    }
+
+
+def dry_run_summary(job: Job) -> dict:
+    """What a build of `job` would write, with every count and shortfall, from the plan
+    alone: no image is decoded and nothing is created."""
+    cfg = job.config
+    k = cfg.learning_size
+    tuple_bytes = k * job.image.nbytes
+    return {
+        "dry_run": True,
+        "out": cfg.out,
+        "config": cfg.content(),
+        "config_hash": job.config_hash,
+        "source": {"num_images": len(job.index), "num_classes": job.index.num_classes},
+        "splits": {
+            name: {**split_summary(s, k, cfg.positives),
+                   "shard_files": [{"file": sp.name, "tuples": sp.num_tuples}
+                                   for sp in s.shards],
+                   "image_bytes": s.num_tuples * tuple_bytes}
+            for name, s in job.splits.items()
+        },
     }
 
 

@@ -10,12 +10,13 @@ import click
 
 from . import __version__
 from .api import stats_for
-from .builder import build_job
+from .builder import build_job, dry_run_summary
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
 from .executor import write_failed_here
-from .report import build_warnings, format_build, format_stats
+from .report import (build_warnings, format_build, format_dry_run, format_stats,
+                     shortfall_lines)
 from .validate import DEFAULT_MAX_PIXELS, display
 from .verify import verify as verify_dataset
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
@@ -127,6 +128,42 @@ def keras_pixel_options(fn: Callable) -> Callable:
     return fn
 
 
+def space_options(fn: Callable) -> Callable:
+    """Options shared by `stats` and `build` that shape the tuple space, splits and balance."""
+    options = [
+        click.option("-n", "--num-tuples", type=int, default=None,
+                     help="Draw N distinct tuples uniformly (default: the whole space; random: "
+                          "one per image). Shared between splits by image count."),
+        click.option("--tuples-per-class", type=int, default=None,
+                     help="Instead of -n: N tuples per anchor class (all of a smaller class's "
+                          "space; shortfalls are reported, never filled with repeats)."),
+        click.option("--distinct-negative-classes", is_flag=True,
+                     help="k≥3: every negative of a tuple from a different class."),
+        click.option("--allow-small-classes", is_flag=True,
+                     help="Use classes too small to anchor a tuple only as negatives."),
+        click.option("--split-classes", type=float, default=None,
+                     help="Class-disjoint split: the first FRACTION of classes (sorted) train, "
+                          "the rest test (CUB-200 / Cars196 convention)."),
+        click.option("--class-split-file", type=click.Path(dir_okay=False), default=None,
+                     help='Class-disjoint split from JSON {"train": [class, …], "test": […]}.'),
+        click.option("--group-pattern", default=None, metavar="REGEX",
+                     help="Files whose path (DIR-relative) gives the same match (1st capture "
+                          "group) form a group: never split apart, never anchor+positive."),
+        click.option("--allow-same-group-positives", is_flag=True,
+                     help="With --group-pattern: keep groups whole in splits, but let them "
+                          "form positives."),
+        click.option("--augment", default=None, metavar="OPS",
+                     help="Comma list of flip,rotate,crop,color: per-element parameters drawn "
+                          "from the seed, stored in each shard's `augment` dataset."),
+        click.option("--allow-self", is_flag=True,
+                     help="With --augment: an image may be paired with (an augmented copy of) "
+                          "itself."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def _config(directory: str, class_names: str | None, **kw: Any):
     """A BuildConfig from CLI values (comma-separated --class-names become a tuple)."""
     names = tuple(n for n in class_names.split(",")) if class_names else None
@@ -146,6 +183,7 @@ def cli() -> None:
 
 @cli.command()
 @dataset_options
+@space_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 def stats(directory: str, as_json: bool, **kw: Any) -> None:
     """Count the tuples DIRECTORY can give: the paper's formulas, spaces, bias.
@@ -164,11 +202,12 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
 
 @cli.command()
 @dataset_options
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
-              help="Output directory for shards and manifest.json.")
-@click.option("-n", "--num-tuples", type=int, default=None,
-              help="Draw N distinct tuples uniformly (default: the whole space; random: one "
-                   "per image). Shared between splits by image count.")
+@space_options
+@click.option("-o", "--out", type=click.Path(file_okay=False),
+              help="Output directory for shards and manifest.json (required unless --dry-run).")
+@click.option("--dry-run", is_flag=True,
+              help="Plan everything (splits, counts, shards, shortfalls) and print it; decode "
+                   "no image and create nothing.")
 @click.option("--image-size", default="256", show_default=True,
               help="H or H,W in pixels (keras: height, width; same default 256×256).")
 @click.option("--color-mode", default="rgb", show_default=True,
@@ -187,8 +226,6 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
                    "(`pool`) plus (n, k) indices (`tuples`), far smaller.")
 @click.option("--jpeg-draft/--no-jpeg-draft", default=True, show_default=True,
               help="Decode JPEGs at 1/2-1/8 scale when still >= 2x the target size (faster).")
-@click.option("--allow-small-classes", is_flag=True,
-              help="Use classes too small to anchor a tuple only as negatives.")
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
@@ -204,7 +241,7 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Rotate/flip JPEGs by their EXIF orientation tag (keras does not).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def build(directory: str, as_json: bool, **kw: Any) -> None:
+def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
     """Build tuples from DIRECTORY (one folder per class) into sharded HDF5 files.
 
     \b
@@ -214,6 +251,12 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
     """
     config = _config(directory, **kw)
+    if dry_run:
+        summary = dry_run_summary(plan_job(config, screen_files=False))
+        click.echo(json.dumps(summary, indent=2) if as_json else format_dry_run(summary))
+        return
+    if not config.out:
+        raise SimgenError("--out is required (or pass --dry-run)")
     talk = not (config.quiet or as_json)
     job = plan_job(config, echo=click.echo if talk else None)
     if not config.quiet:
@@ -224,6 +267,8 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))
     elif talk:
         click.echo(format_build(config.out, manifest))
+        for line in shortfall_lines(manifest["splits"]):
+            click.echo(line)
 
 
 def _build_summary(out: str, manifest: dict) -> dict:
@@ -234,6 +279,7 @@ def _build_summary(out: str, manifest: dict) -> dict:
                    for n, s in manifest["splits"].items()},
         "bytes": sum(s["bytes"] for s in manifest["shards"]),
         "skipped": manifest.get("skipped", []),
+        "shortfalls": {n: s.get("shortfalls", []) for n, s in manifest["splits"].items()},
     }
 
 

@@ -69,6 +69,15 @@ class BuildConfig:
     exif_transpose: bool = False
     layout: str = "dense"
     jpeg_draft: bool = True
+    # tuple spaces, class-disjoint splits, balance, augmentation (issue 4)
+    distinct_negative_classes: bool = False
+    tuples_per_class: int | None = None
+    split_classes: float | None = None
+    class_split_file: str | None = None
+    group_pattern: str | None = None
+    allow_same_group_positives: bool = False
+    augment: tuple[str, ...] | None = None
+    allow_self: bool = False
     # run-time only: never part of the content hash or the files
     out: str | None = None
     workers: int | None = None
@@ -83,6 +92,10 @@ class BuildConfig:
         self.shard_size = parse_size(self.shard_size)
         if self.class_names is not None:
             self.class_names = tuple(self.class_names)
+        if isinstance(self.augment, str):
+            self.augment = tuple(a.strip() for a in self.augment.split(",") if a.strip())
+        if self.augment is not None:
+            self.augment = tuple(self.augment) or None
 
     def validate(self) -> "BuildConfig":
         """Raise SimgenError for any invalid value (keras's checks first, in keras's order)."""
@@ -95,7 +108,28 @@ class BuildConfig:
             raise SimgenError(f"--compression must be gzip or lzf, got {self.compression!r}")
         if self.layout not in LAYOUTS:
             raise SimgenError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.layout == "indexed" and self.augment:
+            raise SimgenError("--layout indexed stores each image once and cannot hold "
+                              "augmented copies; drop --augment or use --layout dense")
+        self._validate_spaces()
         return self
+
+    def _validate_spaces(self) -> None:
+        from .augment import check_augment
+
+        if self.split_classes is not None and self.class_split_file:
+            raise SimgenError("--split-classes and --class-split-file exclude each other")
+        if (self.split_classes is not None or self.class_split_file) and self.validation_split:
+            raise SimgenError("--split-classes/--class-split-file (class-disjoint) and "
+                              "--validation-split (image-level) exclude each other")
+        if self.tuples_per_class is not None and self.num_tuples is not None:
+            raise SimgenError("--num-tuples and --tuples-per-class exclude each other")
+        if self.tuples_per_class is not None and self.tuples_per_class < 1:
+            raise SimgenError(f"--tuples-per-class must be at least 1, got {self.tuples_per_class}")
+        check_augment(self.augment)
+        if self.allow_self and not self.augment:
+            raise SimgenError("--allow-self pairs an image with itself, which teaches nothing "
+                              "without augmentation; pass --augment too")
 
     def content(self) -> dict[str, Any]:
         """The options that decide the output bytes (hashed into config_hash)."""

@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from .augment import shard_augmentation
 from .decodecache import DecodeCache
 from .imaging import decode_images
 from .job import Job
@@ -93,9 +94,12 @@ def build_shard(job: Job, spec: ShardSpec, out: str,
         if on_slab:
             on_slab(len(rows))
     else:
-        slabs = ((off, img, classes[off : off + len(img)], sources[off : off + len(img)])
+        augment, extra = shard_augmentation(job.config, spec.split, spec.start, spec.stop,
+                                            job.config.learning_size)
+        slabs = ((off, augment(img, off) or img, classes[off : off + len(img)],
+                  sources[off : off + len(img)])
                  for off, img in gather_slabs(pixels, at[inverse]))
         meta = write_shard(final, len(rows), job.config.learning_size, job.image.shape, slabs,
-                           attrs, compression, on_slab, *labelling)
+                           attrs, compression, on_slab, *labelling, extra)
     return {"file": spec.name, "split": spec.split, "index": spec.index,
             "num_tuples": spec.num_tuples, "offset": spec.start, **meta}

@@ -132,10 +132,12 @@ def write_shard(
     on_slab: Callable[[int], None] | None = None,
     label_mode: str | None = "int",
     num_classes: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict:
     """Write one dense shard atomically; `slabs` yields (row offset, images, classes, sources).
 
     label_mode categorical / binary adds `class_labels` float32 in keras's encoding.
+    `extra` adds whole datasets (e.g. `augment` parameters) next to the standard ones.
 
     Returns {bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
@@ -150,6 +152,8 @@ def write_shard(
         encoded = class_labels(np.zeros((n, k), np.int32), label_mode, num_classes)
         if encoded is not None:
             encoded = _ids(f, "class_labels", encoded.shape, np.float32)
+        for name, data in (extra or {}).items():
+            f.create_dataset(name, data=data, track_times=False)
         for row, img, cls, src in slabs:
             stop = row + len(img)
             images[row:stop] = img

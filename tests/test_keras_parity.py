@@ -63,6 +63,7 @@ def messy_tree(tmp_path_factory) -> Path:
         png(outside / f"o{i}.png", 4, 4, 100 + i)
     (root / "linked").symlink_to(outside, target_is_directory=True)  # a class via symlink
     (root / "Cat" / "link").symlink_to(outside, target_is_directory=True)  # follow_links only
+    (root / "Zebra" / "alias.png").symlink_to(root / "Zebra" / "q.png")  # a file symlink
     return root
 
 
@@ -84,6 +85,15 @@ def test_subset_members_and_order_match_keras(messy_tree, seed, split):
     assert simgen_paths(messy_tree, **kw) == keras_paths(messy_tree, **kw)
     one = dict(seed=seed, validation_split=split, subset="validation")
     assert simgen_paths(messy_tree, **one) == keras_paths(messy_tree, **one)
+
+
+def test_planned_build_splits_match_keras(messy_tree):
+    """End to end: the splits `simgen build` plans (after its file screening) are keras's."""
+    kw = dict(seed=21, validation_split=0.3, subset="both")
+    job = simgen.plan_job(str(messy_tree), allow_small_classes=True, **kw)
+    planned = [[os.path.join(str(messy_tree), p) for p in s.index.paths]
+               for s in job.splits.values()]
+    assert planned == keras_paths(messy_tree, **kw)
 
 
 @pytest.mark.parametrize("kw", [
