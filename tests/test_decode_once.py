@@ -123,3 +123,10 @@ def test_cli_layout_flag_and_help(tree, tmp_path):
     assert read_manifest(str(tmp_path / "o"))["schema"]["layout"] == "indexed"
     res = CliRunner().invoke(cli, ["build", str(src), "--layout", "sparse", "--out", "x"])
     assert res.exit_code == 2 and "--layout" in res.output
+
+
+def test_indexed_layout_refuses_augmentation(tree, tmp_path):
+    src = tree({"a": 4, "b": 4})
+    with pytest.raises(SimgenError, match="--layout indexed"):
+        build(src, tmp_path / "o", layout="indexed", augment=("flip",))
+    assert not os.path.exists(tmp_path / "o" / "manifest.json")
