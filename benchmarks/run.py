@@ -32,7 +32,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from dataset import make_dataset  # noqa: E402
-from drafting import draft_table  # noqa: E402
+from drafting import draft_table, screen_line  # noqa: E402
 
 PY = sys.executable
 SIMGEN = [PY, "-m", "simgen.cli", "build"]
@@ -217,11 +217,11 @@ def machine() -> dict:
     import numpy
     import PIL
 
-    try:
-        import keras
-        import tensorflow as tf
-        tfv = f"tensorflow {tf.__version__}, keras {keras.__version__}"
-    except ImportError:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:  # versions without importing tensorflow into this (measuring) process
+        tfv = f"tensorflow-cpu {version('tensorflow-cpu')}, keras {version('keras')}"
+    except PackageNotFoundError:
         tfv = "tensorflow not installed"
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
@@ -246,7 +246,7 @@ def report(results: dict) -> str:
         lines += job_table(job, med[job], results["jobs"][job]["commands"])
     lines += ["Targets:", ""] + targets(med, results)
     lines += ["JPEG draft (decode + resize of 200 benchmark photos, one core, same process):", ""]
-    lines += results["draft"] + ["", "Commands (run from `benchmarks/`):", ""]
+    lines += results["draft"] + ["", results["screen"], "", "Commands (run from `benchmarks/`):", ""]
     for job, r in results["jobs"].items():
         for name, cmd in r["commands"].items():
             short = cmd.replace(PY, "python").replace(results["work"], "WORK")
@@ -282,7 +282,7 @@ def main() -> None:
                 fh.read()
     results = {"started": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "machine": machine(),
                "repeats": args.repeats, "paper_repeats": args.paper_repeats, "work": work,
-               "draft": draft_table(data), "jobs": {}}
+               "draft": draft_table(data), "screen": screen_line(data), "jobs": {}}
     for job in args.jobs.split(","):
         results["jobs"][job] = run_job(job, data, work, args.repeats, args.paper_repeats)
     with open(os.path.join(work, "results.json"), "w") as f:
