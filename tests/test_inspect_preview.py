@@ -121,3 +121,17 @@ def test_preview_channels_first_grayscale(tmp_path):
     cell = sheet[PAD:PAD + ch, MARGIN + cw + PAD:MARGIN + 2 * cw + PAD]
     grey = np.asarray(Image.fromarray(images[0, 1, 0]).resize((cw, ch), Image.Resampling.NEAREST))
     assert np.array_equal(cell, np.repeat(grey[..., None], 3, axis=2))
+
+
+def test_inspect_indexed_layout_shows_tuple_images(tmp_path):
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 3, "b": 4})
+    out = tmp_path / "idx"
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=12, image_size=8, seed=1,
+                 workers=1, quiet=True, layout="indexed")
+    info = simgen.describe(out)
+    assert info["layout"] == "indexed"
+    assert info["tuple"]["fields"]["images"] == {"dtype": "uint8", "shape": [3, 8, 8, 3]}
+    assert info["tuple"]["bytes_per_tuple"] == 3 * 8 * 8 * 3 + 2 + 2 * 4 * 3
+    assert "indexed layout" in run("inspect", out).output
