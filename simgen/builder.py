@@ -10,6 +10,7 @@ from .executor import default_workers, run_shards
 from .job import Job, plan_job, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
+from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
 from . import counts, journal
 from .augment import augment_schema
@@ -79,10 +80,8 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
         "counts": counts.summary(sizes, k, cfg.positives if k >= 3 else 1),
         "splits": {name: split_summary(s, k, cfg.positives) for name, s in job.splits.items()},
         "schema": {
-            "layout": "dense",
             "libver": list(LIBVER),
-            "images": {"dtype": "uint8", "shape": ["n", k, *job.image.shape],
-                       "axes": image_axes(job.image.data_format)},
+            **pixel_schema(job, image_axes(job.image.data_format)),
             "data_format": job.image.data_format,
             "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
             "classes": {"dtype": "int32", "shape": ["n", k]},

@@ -220,6 +220,12 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Target bytes per shard file (e.g. 64MiB, 1GiB).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf"]), default=None,
               help="Compress images in the shards (smaller, much slower to read).")
+@click.option("--layout", type=click.Choice(["dense", "indexed"]), default="dense",
+              show_default=True,
+              help="dense: each tuple's pixels; indexed: each unique image of a shard once "
+                   "(`pool`) plus (n, k) indices (`tuples`), far smaller.")
+@click.option("--jpeg-draft/--no-jpeg-draft", default=True, show_default=True,
+              help="Decode JPEGs at 1/2-1/8 scale when still >= 2x the target size (faster).")
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")

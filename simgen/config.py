@@ -16,6 +16,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_SHARD_SIZE = 512 * 2**20
+LAYOUTS = ("dense", "indexed")  # dense: pixels per tuple; indexed: unique images + indices
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6,
           "mib": 2**20, "g": 10**9, "gb": 10**9, "gib": 2**30}
 
@@ -66,6 +67,8 @@ class BuildConfig:
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
     exif_transpose: bool = False
+    layout: str = "dense"
+    jpeg_draft: bool = True
     # tuple spaces, class-disjoint splits, balance, augmentation (issue 4)
     distinct_negative_classes: bool = False
     tuples_per_class: int | None = None
@@ -103,6 +106,11 @@ class BuildConfig:
             raise SimgenError(f"--num-tuples must be at least 1, got {self.num_tuples}")
         if self.compression not in (None, "gzip", "lzf"):
             raise SimgenError(f"--compression must be gzip or lzf, got {self.compression!r}")
+        if self.layout not in LAYOUTS:
+            raise SimgenError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.layout == "indexed" and self.augment:
+            raise SimgenError("--layout indexed stores each image once and cannot hold "
+                              "augmented copies; drop --augment or use --layout dense")
         self._validate_spaces()
         return self
 

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from .augment import shard_augmentation
 from .config import make_config
 from .errors import SimgenError
 from .imaging import decode_images
@@ -53,12 +54,16 @@ class TupleBatches:
         return -(-self.num_tuples // self.batch_size)
 
     def tuples(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """Images and similarity labels of plan positions [start, stop), decoded now."""
+        """Images and similarity labels of plan positions [start, stop), decoded (and
+        augmented, with --augment) now."""
         rows = self.split.plan.rows(start, stop)
         unique, inverse = np.unique(rows, return_inverse=True)
         index = self.split.index
         pixels = decode_images(index.root, [index.paths[i] for i in unique], self.job.image)
         images = pixels[inverse.reshape(rows.shape)]
+        augment, _ = shard_augmentation(self.job.config, self.split.name, start, stop,
+                                        rows.shape[1])
+        augment(images, 0)  # the same per-position parameters a build draws
         return images, tuple_labels(index.class_ids[rows])
 
     def __getitem__(self, item: int) -> tuple[np.ndarray, np.ndarray]:

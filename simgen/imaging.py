@@ -1,6 +1,7 @@
 """Decode, colour-convert, crop/pad and resize source images into uint8 arrays (keras rules)."""
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Any, Sequence
@@ -18,6 +19,12 @@ DATA_FORMATS = ("channels_last", "channels_first")
 PILLOW_FILTERS = {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST,
                   "bicubic": Image.Resampling.BICUBIC, "area": Image.Resampling.BOX,
                   "lanczos3": Image.Resampling.LANCZOS}
+# JPEG draft (DCT-domain 1/2, 1/4, 1/8 decode) only while the drafted image stays at least
+# DRAFT_GAP times the target (Pillow's own thumbnail() default), and only before an
+# anti-aliased Pillow resize of the whole picture. Measured on the benchmark photos, 64x64:
+# 1.76x faster, mean |difference| 0.22 levels, PSNR 53.9 dB against a full decode + the
+# same resize (BENCHMARKS.md, "JPEG draft").
+DRAFT_GAP = 2.0
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 GREY_MODES = ("L", "LA", "La", "1", "F") + SIXTEEN_BIT
 # libpng's png_set_rgb_to_gray(0.299, 0.587) as TensorFlow's PNG decoder uses it (truncating)
@@ -37,13 +44,23 @@ class ImageSpec:
     antialias: bool = True
     data_format: str = "channels_last"
     exif_transpose: bool = False  # apply the EXIF orientation tag (keras does not)
+    jpeg_draft: bool = True  # decode JPEGs at reduced scale where it stays exact enough
 
     @classmethod
     def from_config(cls, config) -> "ImageSpec":
         """The pixel options of a validated BuildConfig."""
         return cls(*config.image_size, config.color_mode, config.interpolation,
                    config.crop_to_aspect_ratio, config.pad_to_aspect_ratio, config.antialias,
-                   config.data_format or "channels_last", config.exif_transpose)
+                   config.data_format or "channels_last", config.exif_transpose,
+                   config.jpeg_draft)
+
+    @property
+    def draftable(self) -> bool:
+        """True when a reduced-scale JPEG decode stays within the anti-aliased resize's
+        quality: a Pillow filter on the whole picture (no keras point-sampling, crop, pad)."""
+        return (self.jpeg_draft and self.antialias and self.interpolation in PILLOW_FILTERS
+                and self.interpolation != "nearest" and not self.exif_transpose
+                and not self.crop_to_aspect_ratio and not self.pad_to_aspect_ratio)
 
     @property
     def channels(self) -> int:
@@ -157,14 +174,37 @@ def fit_image(img: Image.Image, spec: ImageSpec) -> np.ndarray:
     return out
 
 
+def jpeg_draft(img: Image.Image, width: int, height: int) -> tuple[float, ...] | None:
+    """Ask libjpeg for a 1/2, 1/4 or 1/8 scale decode that stays >= DRAFT_GAP x the target.
+
+    Returns the whole picture's (fractional) box in the drafted image, for resize; None when
+    nothing was reduced (not a JPEG, or too small to reduce), leaving the image untouched.
+    """
+    if img.format != "JPEG":
+        return None
+    full = img.size
+    drafted = img.draft(None, (math.ceil(width * DRAFT_GAP), math.ceil(height * DRAFT_GAP)))
+    if drafted is None or img.size == full:
+        return None
+    return drafted[1]
+
+
+def drafted_resize(img: Image.Image, box: tuple[float, ...], spec: ImageSpec) -> np.ndarray:
+    """The drafted picture (`box` in its coordinates) → uint8 (H, W, C), anti-aliased."""
+    img = img.resize((spec.width, spec.height), PILLOW_FILTERS[spec.interpolation], box=box)
+    return np.asarray(img, dtype=np.uint8).reshape(spec.height, spec.width, spec.channels)
+
+
 def load_image(path: str, spec: ImageSpec) -> np.ndarray:
     """Decode `path` (first frame), convert the colour mode, fit to the spec: uint8 spec.shape."""
     try:
         with Image.open(path) as img:
             img.seek(0)
+            box = jpeg_draft(img, spec.width, spec.height) if spec.draftable else None
             if spec.exif_transpose:
                 img = ImageOps.exif_transpose(img)
-            arr = fit_image(to_mode(img, spec.color_mode), spec)
+            img = to_mode(img, spec.color_mode)
+            arr = fit_image(img, spec) if box is None else drafted_resize(img, box, spec)
     except (OSError, SyntaxError, ValueError) as exc:
         raise SimgenError(f"cannot decode image {path}: {exc}") from None
     if spec.data_format == "channels_first":

@@ -139,6 +139,40 @@ def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     return np.minimum(src.astype(np.int64), in_size - 1)
 
 
+@lru_cache(maxsize=512)
+def band(in_size: int, out_size: int, method: str, antialias: bool,
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """The weight matrix as a band: window start per output (out,) and its taps (out, span)."""
+    weights = weight_matrix(in_size, out_size, method, antialias)
+    nonzero = weights != 0
+    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), 0)
+    last = np.where(nonzero.any(axis=1), in_size - 1 - nonzero[:, ::-1].argmax(axis=1), 0)
+    span = int((last - first).max()) + 1
+    start = np.minimum(first, in_size - span)  # every window stays inside the image
+    taps = np.take_along_axis(weights, start[:, None] + np.arange(span), axis=1)
+    return start, np.ascontiguousarray(taps)
+
+
+def resize_rows(pixels: np.ndarray, size: int, method: str, antialias: bool) -> np.ndarray:
+    """Resample axis 0 of float32 `pixels` to `size` samples.
+
+    One dense matrix product for small inputs; otherwise one BLAS dot per output row over
+    the band of inputs its kernel touches (a 3000-row photo shrunk to 256 rows reads ~3
+    input rows per output row, not 3000).
+    """
+    n = pixels.shape[0]
+    flat = pixels.reshape(n, -1)
+    start, taps = band(n, size, method, antialias)
+    span = taps.shape[1]
+    if n <= 64 or 2 * span >= n:
+        out = weight_matrix(n, size, method, antialias) @ flat
+    else:
+        out = np.empty((size, flat.shape[1]), np.float32)
+        for row in range(size):
+            np.dot(taps[row], flat[start[row] : start[row] + span], out=out[row])
+    return out.reshape((size,) + pixels.shape[1:])
+
+
 def resize(pixels: np.ndarray, height: int, width: int, method: str,
            antialias: bool = False) -> np.ndarray:
     """(h, w, c) array → float32 (height, width, c) with `method` (see module docstring)."""
@@ -147,9 +181,10 @@ def resize(pixels: np.ndarray, height: int, width: int, method: str,
         return pixels[nearest_indices(h, height)][:, nearest_indices(w, width)].astype(np.float32)
     out = pixels.astype(np.float32, copy=False)
     if h != height:
-        out = np.tensordot(weight_matrix(h, height, method, antialias), out, axes=(1, 0))
+        out = resize_rows(out, height, method, antialias)
     if w != width:
-        out = np.matmul(weight_matrix(w, width, method, antialias), out)
+        columns = np.ascontiguousarray(out.transpose(1, 0, 2))
+        out = resize_rows(columns, width, method, antialias).transpose(1, 0, 2)
     return out
 
 

@@ -15,6 +15,8 @@ from simgen.loaders import load
          interpolation="lanczos5", antialias=False, pad_to_aspect_ratio=True),
     dict(learning_size=4, strategy="permutation", num_tuples=30, data_format="channels_first",
          interpolation="mitchellcubic", crop_to_aspect_ratio=True),
+    dict(learning_size=3, num_tuples=20, augment="flip,rotate,color", labels=None,
+         allow_self=True, data_format="channels_first"),
 ])
 def test_same_seed_same_tuples_as_build(tree, tmp_path, options):
     src = tree({"a": 9, "b": 8, "c": 10})

@@ -7,7 +7,7 @@ from PIL import Image
 
 from simgen.imaging import (COLOR_MODES, ImageSpec, crop_box, decode_images, load_image,
                             pad_geometry)
-from simgen.resize import METHODS, weight_matrix
+from simgen.resize import METHODS, resize_rows, weight_matrix
 
 
 def rgb_pixels(h=6, w=5) -> np.ndarray:
@@ -100,3 +100,13 @@ def test_antialias_smooths_when_shrinking(tmp_path):
         sharp = load_image(str(tmp_path / "s.png"),
                            ImageSpec(9, 9, "rgb", method, antialias=False))
         assert smooth.std() < 20 < sharp.std(), method
+
+
+@pytest.mark.parametrize("method", [m for m in METHODS if m != "nearest"])
+@pytest.mark.parametrize("antialias", [False, True])
+def test_banded_rows_equal_the_dense_product(method, antialias):
+    pixels = np.random.default_rng(1).random((300, 7, 3), dtype=np.float32) * 255
+    for size in (20, 290, 700):
+        dense = np.tensordot(weight_matrix(300, size, method, antialias), pixels, axes=(1, 0))
+        banded = resize_rows(pixels, size, method, antialias)
+        assert np.allclose(banded, dense, atol=1e-3)

@@ -130,9 +130,9 @@ SIZES = {"shrink": (9, 14), "enlarge": (70, 41)}
 
 @pytest.fixture(scope="module")
 def photo_tree(tmp_path_factory) -> Path:
-    """PNGs of several aspect ratios (wider, taller, tiny) in two classes."""
+    """PNGs of several aspect ratios (wider, taller, tiny, >64 px: banded resize) in two classes."""
     root = tmp_path_factory.mktemp("photos") / "data"
-    for i, (h, w) in enumerate([(37, 53), (48, 20), (31, 31), (6, 11)]):
+    for i, (h, w) in enumerate([(37, 53), (48, 20), (31, 31), (6, 11), (150, 97)]):
         png(root / "ab"[i % 2] / f"{i}.png", h, w, i)
     return root
 
