@@ -42,6 +42,7 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/plan_memory.py
 
 clean:
 	rm -rf $(VENV) demo-out bench-out .pytest_cache .hypothesis

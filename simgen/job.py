@@ -245,6 +245,19 @@ def split_counts(part: SourceIndex, k: int, positives: int) -> dict:
     }
 
 
+def source_counts(job: Job) -> dict:
+    """The manifest's counts over the whole source: the paper's formulas, plus every
+    strategy's space and bias from the same space code as the splits (groups, self-pairs and
+    distinct negative classes included)."""
+    config, k = job.config, job.config.learning_size
+    out = counts.summary(job.index.class_counts().tolist(), k,
+                         config.positives if k >= 3 else 1)
+    layout = split_layout(config, job.index, job.index.num_classes, job.groups)
+    out["spaces"] = strategy_spaces(layout, k, strategy_options(config))
+    out["bias"] = strategy_bias(layout, k, strategy_options(config))
+    return out
+
+
 def split_summary(split: SplitPlan, k: int, positives: int) -> dict:
     """Per-split entry of the manifest: counts, every strategy's space, and what was planned
     (tuples, space, per-class, shortfalls), all from the code that draws the tuples."""

@@ -89,6 +89,7 @@ def test_groups_never_straddle_a_keras_split_nor_form_positives(tree, tmp_path):
         assert len({tuple(t) for t in ids.tolist()}) == len(ids)
     total = sum(m["splits"][s]["images"] for s in ("train", "validation"))
     assert total == 21
+    assert m["counts"]["spaces"]["combination"] == 21 * 20 // 2 - 18  # same-group pairs out
 
 
 def test_group_counts_are_exact_and_allow_same_group_restores_them(tree):
