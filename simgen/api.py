@@ -7,8 +7,11 @@ from . import builder as _builder
 from .config import BuildConfig, make_config
 from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, require_labels, split_stats
 from .loaders import load
+from .describe import describe  # `simgen inspect`
+from .preview import contact_sheet, write_preview as preview  # `simgen preview`
 
-__all__ = ["build", "load", "plan_job", "stats", "stats_for"]
+__all__ = ["build", "contact_sheet", "describe", "load", "plan_job", "preview", "stats",
+           "stats_for"]
 
 
 def build(directory: str, out: str, **options: Any) -> dict:

@@ -310,6 +310,46 @@ def verify(dataset: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+# ----- reading a built dataset: inspect, preview (issue 6) ---------------------------------
+@cli.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+def inspect(out: str, as_json: bool) -> None:
+    """Show the dataset in OUT: splits, counts, shapes, sizes, the paper's formulas.
+
+    \b
+    Examples:
+      simgen inspect ds/
+      simgen inspect ds/ --json | jq .splits.train.tuples
+    """
+    from .describe import describe, format_describe
+
+    info = describe(out)
+    click.echo(json.dumps(info, indent=2) if as_json else format_describe(info))
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--split", default="train", show_default=True, help="Which split to show.")
+@click.option("-n", "--num-tuples", "n", type=int, default=8, show_default=True,
+              help="Tuples to show, one row each.")
+@click.option("--seed", type=int, default=None,
+              help="Show N random tuples drawn with this seed (default: the first N).")
+@click.option("-o", "--output", default="preview.png", show_default=True,
+              type=click.Path(dir_okay=False, path_type=str), help="PNG file to write.")
+def preview(out: str, split: str, n: int, seed: int | None, output: str) -> None:
+    """Draw a contact sheet of tuples from OUT: anchor first, class and label under each.
+
+    \b
+    Examples:
+      simgen preview ds/ --split train -n 8 -o preview.png
+      simgen preview ds/ --split validation -n 4 --seed 1 -o val.png
+    """
+    from .preview import write_preview
+
+    click.echo(f"wrote {write_preview(out, output, split, n, seed)}")
+
+
 def main() -> None:
     try:
         cli(prog_name="simgen")
