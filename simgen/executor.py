@@ -9,7 +9,7 @@ import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
 from typing import Callable, Sequence
 
 from tqdm import tqdm
@@ -53,6 +53,9 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):  # not Linux: orphans finish their shard and exit
         pass
+    parent = parent_process()
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(1)  # the build died while this worker was still starting up
 
 
 def _run_in_worker(spec: ShardSpec, out: str) -> dict:

@@ -100,11 +100,13 @@ class DatasetCheck:
 
     def check_contents(self, f: h5py.File, entry: dict) -> None:
         attrs, n = f.attrs, entry["num_tuples"]
-        want = {"format": FORMAT, "split": entry["split"], "shard_index": entry["index"],
+        want = {"format": FORMAT, "format_version": self.m["format_version"],
+                "split": entry["split"], "shard_index": entry["index"],
                 "config_hash": self.m["config_hash"]}
         for key, value in want.items():
             got = attrs.get(key)
             got = got.decode() if isinstance(got, bytes) else got
+            got = got.item() if isinstance(got, np.generic) else got
             _expect(got == value, f"attribute {key}={got!r}, manifest says {value!r}")
         layout = self.m["schema"].get("layout", "dense")
         k = self.m["config"]["learning_size"]
