@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 PIP     = $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: install install-test demo test bench clean
+.PHONY: install install-test demo test bench bench-loaders clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,8 @@ $(VENV)/.test: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.bench: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[test,bench]'
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[test,bench,torch]'
 	touch $@
 
 install: $(VENV)/.core
@@ -42,6 +43,10 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/loaders.py
+
+bench-loaders: $(VENV)/.bench
+	$(BIN)/python benchmarks/loaders.py
 
 clean:
 	rm -rf $(VENV) demo-out bench-out .pytest_cache .hypothesis

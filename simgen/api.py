@@ -5,10 +5,13 @@ from typing import Any
 
 from . import builder as _builder
 from .config import BuildConfig, make_config
-from .job import Job, index_and_split, plan_job as _plan_job, split_counts
+from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, require_labels, split_stats
 from .loaders import load
+from .describe import describe  # `simgen inspect`
+from .preview import contact_sheet, write_preview as preview  # `simgen preview`
 
-__all__ = ["build", "load", "plan_job", "stats", "stats_for"]
+__all__ = ["build", "contact_sheet", "describe", "load", "plan_job", "preview", "stats",
+           "stats_for"]
 
 
 def build(directory: str, out: str, **options: Any) -> dict:
@@ -31,11 +34,15 @@ def stats(directory: str, **options: Any) -> dict:
 
 def stats_for(config: BuildConfig) -> dict:
     """`stats` for a ready BuildConfig (what the CLI calls)."""
-    index, parts = index_and_split(config)
-    k, positives = config.learning_size, config.positives
+    index, parts, groups = index_split_groups(config)
+    require_labels(config)
+    wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     return {
         "directory": str(config.directory),
         "class_names": list(index.class_names),
-        "learning_size": k,
-        "splits": {name: split_counts(part, k, positives) for name, part in parts.items()},
+        "learning_size": config.learning_size,
+        "strategy": config.strategy,
+        "splits": {name: split_stats(config, name, part, index, groups, wanted[name],
+                                     len(parts) == 1)
+                   for name, part in parts.items()},
     }

@@ -10,8 +10,10 @@ from .executor import default_workers, run_shards
 from .job import Job, plan_job, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
+from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
 from . import counts, journal
+from .augment import augment_schema
 
 
 def check_out_path(out: str) -> None:
@@ -78,16 +80,58 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
         "counts": counts.summary(sizes, k, cfg.positives if k >= 3 else 1),
         "splits": {name: split_summary(s, k, cfg.positives) for name, s in job.splits.items()},
         "schema": {
-            "layout": "dense",
             "libver": list(LIBVER),
-            "images": {"dtype": "uint8", "shape": ["n", k, *job.image.shape],
-                       "axes": "tuple, element, height, width, channel"},
+            **pixel_schema(job, image_axes(job.image.data_format)),
+            "data_format": job.image.data_format,
             "labels": {"dtype": "uint8", "shape": ["n", k - 1]},
             "classes": {"dtype": "int32", "shape": ["n", k]},
             "sources": {"dtype": "int32", "shape": ["n", k]},
+            **class_label_schema(cfg.label_mode, k, job.index.num_classes),
+            **augment_schema(cfg.augment, k),
         },
+        "loader_defaults": {"batch_size": cfg.batch_size},
         "shards": shards,
     }
+
+
+def dry_run_summary(job: Job) -> dict:
+    """What a build of `job` would write, with every count and shortfall, from the plan
+    alone: no image is decoded and nothing is created."""
+    cfg = job.config
+    k = cfg.learning_size
+    tuple_bytes = k * job.image.nbytes
+    return {
+        "dry_run": True,
+        "out": cfg.out,
+        "config": cfg.content(),
+        "config_hash": job.config_hash,
+        "source": {"num_images": len(job.index), "num_classes": job.index.num_classes},
+        "splits": {
+            name: {**split_summary(s, k, cfg.positives),
+                   "shard_files": [{"file": sp.name, "tuples": sp.num_tuples}
+                                   for sp in s.shards],
+                   "image_bytes": s.num_tuples * tuple_bytes}
+            for name, s in job.splits.items()
+        },
+    }
+
+
+def image_axes(data_format: str) -> str:
+    if data_format == "channels_first":
+        return "tuple, element, channel, height, width"
+    return "tuple, element, height, width, channel"
+
+
+def class_label_schema(label_mode: str | None, k: int, num_classes: int) -> dict:
+    """label_mode, and the `class_labels` dataset that categorical / binary add."""
+    out: dict = {"label_mode": label_mode}
+    if label_mode == "categorical":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, num_classes],
+                               "meaning": "one-hot of classes (keras categorical)"}
+    elif label_mode == "binary":
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, 1],
+                               "meaning": "classes as float (keras binary)"}
+    return out
 
 
 def build(config: BuildConfig) -> dict:

@@ -10,13 +10,13 @@ import click
 
 from . import __version__
 from .api import stats_for
-from .builder import build_job
+from .builder import build_job, dry_run_summary
 from .job import plan_job
 from .config import make_config, read_config_file
 from .errors import SimgenError
 from .executor import write_failed_here
-from .imaging import COLOR_MODES, INTERPOLATIONS
-from .report import build_warnings, format_build, format_stats, keras_messages
+from .report import (build_warnings, format_build, format_dry_run, format_stats,
+                     shortfall_lines)
 from .validate import DEFAULT_MAX_PIXELS, display
 from .verify import verify as verify_dataset
 from .strategies import DEFAULT_STRATEGY, STRATEGIES
@@ -86,8 +86,78 @@ def dataset_options(fn: Callable) -> Callable:
                      help="Random seed; same seed, same bytes. Drawn and recorded when omitted."),
         click.option("--validation-split", type=float, default=None,
                      help="Fraction of images held out for validation (keras semantics)."),
-        click.option("--subset", type=click.Choice(["training", "validation", "both"]),
-                     default=None, help="Which split(s) to produce with --validation-split."),
+        click.option("--subset", type=str, default=None,
+                     help="training, validation or both: which split(s) to produce with "
+                          "--validation-split (both: one build, never overlapping)."),
+        click.option("--labels", type=str, default="inferred", show_default=True,
+                     help="inferred: class = top-level folder (keras). none: no classes, so no "
+                          "similarity labels can be formed (refused). Or use --labels-file."),
+        click.option("--labels-file", type=click.Path(dir_okay=False), default=None,
+                     help="Explicit labels: one integer per image file, in keras's file order "
+                          "(the whole tree is walked, as keras does for labels=[...])."),
+        click.option("--label-mode", type=str, default="int", show_default=True,
+                     help="int, categorical, binary or none: how per-element classes are "
+                          "stored (int: `classes` int32 only; categorical / binary: also "
+                          "`class_labels` float32 one-hot (…, M) / (…, 1), as keras)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def keras_pixel_options(fn: Callable) -> Callable:
+    """keras's remaining pixel / batching arguments, plus simgen's --antialias."""
+    options = [
+        click.option("--crop-to-aspect-ratio", is_flag=True,
+                     help="Centre-crop to the target aspect ratio before resizing (keras box)."),
+        click.option("--pad-to-aspect-ratio", is_flag=True,
+                     help="Resize to fit, then zero-pad to the target size (keras/TF "
+                          "resize_with_pad)."),
+        click.option("--data-format", type=str, default=None,
+                     help="channels_last (default; images (n,k,H,W,C)) or channels_first "
+                          "((n,k,C,H,W))."),
+        click.option("--antialias/--no-antialias", default=True, show_default=True,
+                     help="Anti-alias when shrinking (Pillow filters, or TF kernels widened by "
+                          "the scale). --no-antialias reproduces tf.image.resize / keras "
+                          "(differs from keras's default here: keras never anti-aliases)."),
+        click.option("--batch-size", type=int, default=32, show_default=True,
+                     help="Recorded in the manifest as the loaders' default batch size."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def space_options(fn: Callable) -> Callable:
+    """Options shared by `stats` and `build` that shape the tuple space, splits and balance."""
+    options = [
+        click.option("-n", "--num-tuples", type=int, default=None,
+                     help="Draw N distinct tuples uniformly (default: the whole space; random: "
+                          "one per image). Shared between splits by image count."),
+        click.option("--tuples-per-class", type=int, default=None,
+                     help="Instead of -n: N tuples per anchor class (all of a smaller class's "
+                          "space; shortfalls are reported, never filled with repeats)."),
+        click.option("--distinct-negative-classes", is_flag=True,
+                     help="k≥3: every negative of a tuple from a different class."),
+        click.option("--allow-small-classes", is_flag=True,
+                     help="Use classes too small to anchor a tuple only as negatives."),
+        click.option("--split-classes", type=float, default=None,
+                     help="Class-disjoint split: the first FRACTION of classes (sorted) train, "
+                          "the rest test (CUB-200 / Cars196 convention)."),
+        click.option("--class-split-file", type=click.Path(dir_okay=False), default=None,
+                     help='Class-disjoint split from JSON {"train": [class, …], "test": […]}.'),
+        click.option("--group-pattern", default=None, metavar="REGEX",
+                     help="Files whose path (DIR-relative) gives the same match (1st capture "
+                          "group) form a group: never split apart, never anchor+positive."),
+        click.option("--allow-same-group-positives", is_flag=True,
+                     help="With --group-pattern: keep groups whole in splits, but let them "
+                          "form positives."),
+        click.option("--augment", default=None, metavar="OPS",
+                     help="Comma list of flip,rotate,crop,color: per-element parameters drawn "
+                          "from the seed, stored in each shard's `augment` dataset."),
+        click.option("--allow-self", is_flag=True,
+                     help="With --augment: an image may be paired with (an augmented copy of) "
+                          "itself."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -95,6 +165,7 @@ def dataset_options(fn: Callable) -> Callable:
 
 
 def _config(directory: str, class_names: str | None, **kw: Any):
+    """A BuildConfig from CLI values (comma-separated --class-names become a tuple)."""
     names = tuple(n for n in class_names.split(",")) if class_names else None
     return make_config(directory=directory, class_names=names, **kw)
 
@@ -112,6 +183,7 @@ def cli() -> None:
 
 @cli.command()
 @dataset_options
+@space_options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
 def stats(directory: str, as_json: bool, **kw: Any) -> None:
     """Count the tuples DIRECTORY can give: the paper's formulas, spaces, bias.
@@ -130,23 +202,30 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
 
 @cli.command()
 @dataset_options
-@click.option("-o", "--out", required=True, type=click.Path(file_okay=False),
-              help="Output directory for shards and manifest.json.")
-@click.option("-n", "--num-tuples", type=int, default=None,
-              help="Draw N distinct tuples uniformly (default: the whole space; random: one "
-                   "per image). Shared between splits by image count.")
+@space_options
+@click.option("-o", "--out", type=click.Path(file_okay=False),
+              help="Output directory for shards and manifest.json (required unless --dry-run).")
+@click.option("--dry-run", is_flag=True,
+              help="Plan everything (splits, counts, shards, shortfalls) and print it; decode "
+                   "no image and create nothing.")
 @click.option("--image-size", default="256", show_default=True,
-              help="H or H,W in pixels (keras: height, width).")
-@click.option("--color-mode", type=click.Choice(list(COLOR_MODES)), default="rgb",
-              show_default=True)
-@click.option("--interpolation", type=click.Choice(list(INTERPOLATIONS)), default="bilinear",
-              show_default=True, help="Resampling filter for resizing.")
+              help="H or H,W in pixels (keras: height, width; same default 256×256).")
+@click.option("--color-mode", default="rgb", show_default=True,
+              help="grayscale, rgb or rgba (1, 3 or 4 channels).")
+@click.option("--interpolation", default="bilinear", show_default=True,
+              help="bilinear, nearest, bicubic, area, lanczos3, lanczos5, gaussian or "
+                   "mitchellcubic.")
+@keras_pixel_options
 @click.option("--shard-size", default="512MiB", show_default=True,
               help="Target bytes per shard file (e.g. 64MiB, 1GiB).")
 @click.option("--compression", type=click.Choice(["gzip", "lzf"]), default=None,
               help="Compress images in the shards (smaller, much slower to read).")
-@click.option("--allow-small-classes", is_flag=True,
-              help="Use classes too small to anchor a tuple only as negatives.")
+@click.option("--layout", type=click.Choice(["dense", "indexed"]), default="dense",
+              show_default=True,
+              help="dense: each tuple's pixels; indexed: each unique image of a shard once "
+                   "(`pool`) plus (n, k) indices (`tuples`), far smaller.")
+@click.option("--jpeg-draft/--no-jpeg-draft", default=True, show_default=True,
+              help="Decode JPEGs at 1/2-1/8 scale when still >= 2x the target size (faster).")
 @click.option("-j", "--workers", type=int, default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
@@ -162,7 +241,7 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
               help="Rotate/flip JPEGs by their EXIF orientation tag (keras does not).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar or messages.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
-def build(directory: str, as_json: bool, **kw: Any) -> None:
+def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
     """Build tuples from DIRECTORY (one folder per class) into sharded HDF5 files.
 
     \b
@@ -172,11 +251,14 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
     """
     config = _config(directory, **kw)
-    job = plan_job(config)
+    if dry_run:
+        summary = dry_run_summary(plan_job(config, screen_files=False))
+        click.echo(json.dumps(summary, indent=2) if as_json else format_dry_run(summary))
+        return
+    if not config.out:
+        raise SimgenError("--out is required (or pass --dry-run)")
     talk = not (config.quiet or as_json)
-    if talk:
-        for line in keras_messages(job):
-            click.echo(line)
+    job = plan_job(config, echo=click.echo if talk else None)
     if not config.quiet:
         for line in build_warnings(job):
             click.echo(line, err=True)
@@ -185,6 +267,8 @@ def build(directory: str, as_json: bool, **kw: Any) -> None:
         click.echo(json.dumps(_build_summary(config.out, manifest), indent=2))
     elif talk:
         click.echo(format_build(config.out, manifest))
+        for line in shortfall_lines(manifest["splits"]):
+            click.echo(line)
 
 
 def _build_summary(out: str, manifest: dict) -> dict:
@@ -195,6 +279,7 @@ def _build_summary(out: str, manifest: dict) -> dict:
                    for n, s in manifest["splits"].items()},
         "bytes": sum(s["bytes"] for s in manifest["shards"]),
         "skipped": manifest.get("skipped", []),
+        "shortfalls": {n: s.get("shortfalls", []) for n, s in manifest["splits"].items()},
     }
 
 
@@ -222,6 +307,46 @@ def verify(dataset: str, as_json: bool) -> None:
         click.echo(f"{dataset}: OK")
     if problems:
         sys.exit(1)
+
+
+# ----- reading a built dataset: inspect, preview (issue 6) ---------------------------------
+@cli.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output on stdout.")
+def inspect(out: str, as_json: bool) -> None:
+    """Show the dataset in OUT: splits, counts, shapes, sizes, the paper's formulas.
+
+    \b
+    Examples:
+      simgen inspect ds/
+      simgen inspect ds/ --json | jq .splits.train.tuples
+    """
+    from .describe import describe, format_describe
+
+    info = describe(out)
+    click.echo(json.dumps(info, indent=2) if as_json else format_describe(info))
+
+
+@cli.command()
+@click.argument("out", type=click.Path(path_type=str))
+@click.option("--split", default="train", show_default=True, help="Which split to show.")
+@click.option("-n", "--num-tuples", "n", type=int, default=8, show_default=True,
+              help="Tuples to show, one row each.")
+@click.option("--seed", type=int, default=None,
+              help="Show N random tuples drawn with this seed (default: the first N).")
+@click.option("-o", "--output", default="preview.png", show_default=True,
+              type=click.Path(dir_okay=False, path_type=str), help="PNG file to write.")
+def preview(out: str, split: str, n: int, seed: int | None, output: str) -> None:
+    """Draw a contact sheet of tuples from OUT: anchor first, class and label under each.
+
+    \b
+    Examples:
+      simgen preview ds/ --split train -n 8 -o preview.png
+      simgen preview ds/ --split validation -n 4 --seed 1 -o val.png
+    """
+    from .preview import write_preview
+
+    click.echo(f"wrote {write_preview(out, output, split, n, seed)}")
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import SimgenError
-from .imaging import COLOR_MODES, INTERPOLATIONS, parse_image_size
+from .keras_args import check_arguments, labels_digest
 from .validate import DEFAULT_MAX_PIXELS
 
 try:  # Python 3.11+
@@ -16,6 +16,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_SHARD_SIZE = 512 * 2**20
+LAYOUTS = ("dense", "indexed")  # dense: pixels per tuple; indexed: unique images + indices
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6,
           "mib": 2**20, "g": 10**9, "gb": 10**9, "gib": 2**30}
 
@@ -54,9 +55,29 @@ class BuildConfig:
     seed: int | None = None
     validation_split: float | None = None
     subset: str | None = None
+    # keras image_dataset_from_directory arguments (see keras_args.py)
+    labels: Any = "inferred"
+    labels_file: str | None = None
+    label_mode: str | None = "int"
+    batch_size: int | None = 32
+    crop_to_aspect_ratio: bool = False
+    pad_to_aspect_ratio: bool = False
+    data_format: str | None = None
+    antialias: bool = True
     shard_size: int = DEFAULT_SHARD_SIZE
     compression: str | None = None
     exif_transpose: bool = False
+    layout: str = "dense"
+    jpeg_draft: bool = True
+    # tuple spaces, class-disjoint splits, balance, augmentation (issue 4)
+    distinct_negative_classes: bool = False
+    tuples_per_class: int | None = None
+    split_classes: float | None = None
+    class_split_file: str | None = None
+    group_pattern: str | None = None
+    allow_same_group_positives: bool = False
+    augment: tuple[str, ...] | None = None
+    allow_self: bool = False
     # run-time only: never part of the content hash or the files
     out: str | None = None
     workers: int | None = None
@@ -68,45 +89,47 @@ class BuildConfig:
     extra: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self.image_size = parse_image_size(self.image_size)
         self.shard_size = parse_size(self.shard_size)
         if self.class_names is not None:
             self.class_names = tuple(self.class_names)
+        if isinstance(self.augment, str):
+            self.augment = tuple(a.strip() for a in self.augment.split(",") if a.strip())
+        if self.augment is not None:
+            self.augment = tuple(self.augment) or None
 
     def validate(self) -> "BuildConfig":
-        """Raise SimgenError naming the flag for any invalid value; fill a random seed."""
+        """Raise SimgenError for any invalid value (keras's checks first, in keras's order)."""
+        check_arguments(self)
         if self.learning_size < 2:
             raise SimgenError(f"--learning-size must be at least 2, got {self.learning_size}")
         if self.num_tuples is not None and self.num_tuples < 1:
             raise SimgenError(f"--num-tuples must be at least 1, got {self.num_tuples}")
-        if self.color_mode not in COLOR_MODES:
-            raise SimgenError(
-                f"--color-mode must be one of {', '.join(COLOR_MODES)}, got {self.color_mode!r}")
-        if self.interpolation not in INTERPOLATIONS:
-            raise SimgenError(f"--interpolation must be one of {', '.join(INTERPOLATIONS)}, "
-                              f"got {self.interpolation!r}")
         if self.compression not in (None, "gzip", "lzf"):
             raise SimgenError(f"--compression must be gzip or lzf, got {self.compression!r}")
-        self._validate_split()
-        if self.seed is None:
-            import numpy as np
-
-            self.seed = int(np.random.randint(1e6))
+        if self.layout not in LAYOUTS:
+            raise SimgenError(f"--layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.layout == "indexed" and self.augment:
+            raise SimgenError("--layout indexed stores each image once and cannot hold "
+                              "augmented copies; drop --augment or use --layout dense")
+        self._validate_spaces()
         return self
 
-    def _validate_split(self) -> None:
-        vs, subset = self.validation_split, self.subset
-        if vs and not 0 < vs < 1:
-            raise SimgenError(f"--validation-split must be between 0 and 1, received: {vs}")
-        if (vs or subset) and not (vs and subset):
-            raise SimgenError("--subset and --validation-split must be given together")
-        if subset not in ("training", "validation", "both", None):
-            raise SimgenError(
-                f'--subset must be either "training", "validation" or "both", received: {subset}')
-        if vs and self.shuffle and self.seed is None:
-            raise SimgenError(
-                "--validation-split with shuffling needs --seed, so that the training and "
-                "validation subsets never overlap")
+    def _validate_spaces(self) -> None:
+        from .augment import check_augment
+
+        if self.split_classes is not None and self.class_split_file:
+            raise SimgenError("--split-classes and --class-split-file exclude each other")
+        if (self.split_classes is not None or self.class_split_file) and self.validation_split:
+            raise SimgenError("--split-classes/--class-split-file (class-disjoint) and "
+                              "--validation-split (image-level) exclude each other")
+        if self.tuples_per_class is not None and self.num_tuples is not None:
+            raise SimgenError("--num-tuples and --tuples-per-class exclude each other")
+        if self.tuples_per_class is not None and self.tuples_per_class < 1:
+            raise SimgenError(f"--tuples-per-class must be at least 1, got {self.tuples_per_class}")
+        check_augment(self.augment)
+        if self.allow_self and not self.augment:
+            raise SimgenError("--allow-self pairs an image with itself, which teaches nothing "
+                              "without augmentation; pass --augment too")
 
     def content(self) -> dict[str, Any]:
         """The options that decide the output bytes (hashed into config_hash)."""
@@ -116,12 +139,14 @@ class BuildConfig:
                 continue
             value = getattr(self, f.name)
             out[f.name] = list(value) if isinstance(value, tuple) else value
+        out["labels"] = labels_digest(self.labels)
         out.update(self.extra)
         return out
 
 
 RUNTIME_FIELDS = frozenset({"directory", "out", "workers", "quiet", "overwrite", "extra",
-                            "resume", "on_error", "max_pixels"})
+                            "resume", "on_error", "max_pixels",
+                            "labels_file", "batch_size"})  # batch_size: the loaders' default
 FIELD_NAMES = frozenset(f.name for f in fields(BuildConfig)) - {"extra"}
 
 

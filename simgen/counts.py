@@ -37,23 +37,71 @@ def elementary_symmetric(values: Sequence[int], q: int) -> int:
     return e[q]
 
 
+def elementary_symmetric_excluding(values: Sequence[int], q: int) -> list[int]:
+    """e_q of all values but one, for each one: O(len · q) by e_j(−α) = e_j − v_α·e_{j−1}(−α)."""
+    full = [1] + [0] * q
+    for v in values:
+        for j in range(q, 0, -1):
+            full[j] += full[j - 1] * v
+    out = []
+    for v in values:
+        e = 1
+        for j in range(1, q + 1):
+            e = full[j] - v * e
+        out.append(e)
+    return out
+
+
+def suffix_elementary(values: Sequence[int], q: int) -> list[list[int]]:
+    """table[j][t] = e_t(values[j:]) for j = 0..len, t = 0..q (the distinct-class unrank table)."""
+    table = [[1] + [0] * q]
+    for v in reversed(_ints(values)):
+        nxt = table[-1]
+        table.append([1] + [nxt[t] + v * nxt[t - 1] for t in range(1, q + 1)])
+    return table[::-1]
+
+
+def negative_sets_per_class(
+    sizes: Sequence[int], negatives: int, distinct_negative_classes: bool = False
+) -> list[int]:
+    """Per anchor class a: sets of Q negatives, C(N − c_a, Q) or e_Q(other classes' sizes)."""
+    c = _ints(sizes)
+    if distinct_negative_classes:
+        return elementary_symmetric_excluding(c, negatives)
+    n = sum(c)
+    return [comb(n - x, negatives) for x in c]
+
+
+def anchor_unit_sizes(
+    sizes: Sequence[int],
+    unit_class: Sequence[int],
+    unit_anchors: Sequence[int],
+    unit_width: Sequence[int],
+    positives: int,
+    negatives: int,
+    distinct_negative_classes: bool = False,
+    allow_self: bool = False,
+) -> list[int]:
+    """Per anchor unit u (a class, or a (class, group)): a_u · C(c − w_u + self, P) · neg(class).
+
+    w_u is what an anchor may not take as a positive: itself (1) or its whole group (s_u);
+    with `allow_self` the anchor's own (augmented) image is a positive candidate again.
+    """
+    c = _ints(sizes)
+    neg = negative_sets_per_class(c, negatives, distinct_negative_classes)
+    return [
+        int(a) * comb(c[cls] - int(w) + int(allow_self), positives) * neg[cls] if a else 0
+        for cls, a, w in zip(_ints(unit_class), _ints(unit_anchors), _ints(unit_width))
+    ]
+
+
 def anchor_block_sizes(
     sizes: Sequence[int], positives: int, negatives: int, distinct_negative_classes: bool = False
 ) -> list[int]:
     """Per anchor class a: c_a * C(c_a - 1, P) * (C(N - c_a, Q) or e_Q(other classes))."""
     c = _ints(sizes)
-    n = sum(c)
-    out = []
-    for a, ca in enumerate(c):
-        if ca == 0:
-            out.append(0)
-            continue
-        if distinct_negative_classes:
-            neg = elementary_symmetric(c[:a] + c[a + 1 :], negatives)
-        else:
-            neg = comb(n - ca, negatives)
-        out.append(ca * comb(ca - 1, positives) * neg)
-    return out
+    return anchor_unit_sizes(c, range(len(c)), c, [1] * len(c), positives, negatives,
+                             distinct_negative_classes)
 
 
 def anchor_tuples(

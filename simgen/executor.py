@@ -1,19 +1,28 @@
-"""Run shard tasks: in-process for one worker, else a spawn-safe local process pool."""
+"""Run a build's work: decode stage, then shard tasks; in-process or a spawn-safe process pool.
+
+Stage 1 (decodecache.py) decodes every needed image once, split into small tasks over all
+workers, so even a build of one or two shards uses every core. Stage 2 runs one task per
+shard, gathering from the decoded images. The shard count never depends on the workers.
+"""
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import re
 import signal
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context, parent_process
-from typing import Callable, Sequence
+from contextlib import contextmanager
+from multiprocessing import get_context
+from typing import Callable, Iterator, Sequence
 
 from tqdm import tqdm
 
+from . import decodecache
+from .decodecache import DecodeCache
 from .errors import SimgenError
 from .job import Job
 from .materialize import build_shard
@@ -21,7 +30,7 @@ from .shards import ShardSpec
 from .validate import limit_pixels
 
 _JOB: Job | None = None
-_QUEUE = None
+_PROGRESS: Callable[[int], None] | None = None
 _WRITE_FAILED = False
 
 
@@ -38,9 +47,14 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _set_worker_state(job: Job | None, progress: Callable[[int], None] | None) -> None:
+    global _JOB, _PROGRESS
+    _JOB, _PROGRESS = job, progress
+
+
 def _init_worker(job: Job, queue) -> None:
-    global _JOB, _QUEUE
-    _JOB, _QUEUE = job, queue
+    """Pool initializer: the job once per process; progress flows back through `queue`."""
+    _set_worker_state(job, queue.put)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     die_with_parent()
     limit_pixels(job.config.max_pixels)
@@ -52,22 +66,27 @@ def die_with_parent() -> None:
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):  # not Linux: orphans finish their shard and exit
-        pass
-    parent = parent_process()
-    if parent is not None and os.getppid() != parent.pid:
-        os._exit(1)  # the build died while this worker was still starting up
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died while we started up
+        os._exit(1)
 
 
-def _run_in_worker(spec: ShardSpec, out: str) -> dict:
-    return build_one(_JOB, spec, out, _QUEUE.put)
+def _decode_task(cache: DecodeCache, lo: int, hi: int) -> int:
+    return decodecache.decode_into(_JOB, cache, lo, hi)
+
+
+def _shard_task(spec: ShardSpec, out: str, cache: DecodeCache | None) -> dict:
+    return build_one(_JOB, spec, out, _PROGRESS, cache)
 
 
 def build_one(job: Job, spec: ShardSpec, out: str,
-              on_slab: Callable[[int], None] | None = None) -> dict:
+              on_slab: Callable[[int], None] | None = None,
+              cache: DecodeCache | None = None) -> dict:
     """build_shard, with a failed write (full disk, file-size limit) as a one-line error."""
     global _WRITE_FAILED
     try:
-        return build_shard(job, spec, out, on_slab)
+        return build_shard(job, spec, out, on_slab, cache)
     except OSError as exc:
         _WRITE_FAILED = True
         raise SimgenError(f"cannot write shard {spec.name} in {out}: {os_reason(exc)}; "
@@ -84,8 +103,8 @@ def os_reason(exc: OSError) -> str:
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
-    """Cancel queued shards and end running workers now (their temp files are cleaned up by
-    the builder); used on Ctrl-C and on the first failed shard."""
+    """Cancel queued tasks and end running workers now (their temp files are cleaned up by
+    the builder); used on Ctrl-C and on the first failed task."""
     pool.shutdown(wait=False, cancel_futures=True)
     procs = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
     for proc in procs:
@@ -94,51 +113,99 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
         proc.join(5)
 
 
-def progress_bar(total: int, quiet: bool) -> tqdm:
-    """A tuple counter on stderr, shown only on a terminal and without --quiet."""
-    return tqdm(total=total, unit="tuple", unit_scale=True, file=sys.stderr,
-                disable=quiet or not sys.stderr.isatty(), desc="simgen build")
+class InlineRunner:
+    """Runs tasks in this process, one after the other (--workers 1)."""
+
+    def submit(self, fn: Callable, *args) -> Future:
+        fut: Future = Future()
+        fut.set_result(fn(*args))
+        return fut
+
+
+@contextmanager
+def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
+    """Something with submit(fn, *args) → Future: inline, or a pool of spawned processes."""
+    if workers <= 1 or tasks <= 1:
+        _set_worker_state(job, bar.update)
+        try:
+            yield InlineRunner()
+        finally:
+            _set_worker_state(None, None)
+        return
+    ctx = get_context("spawn")
+    queue = ctx.Queue()
+    pump = threading.Thread(target=_pump, args=(queue, bar), daemon=True)
+    pump.start()
+    with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx, initializer=_init_worker,
+                             initargs=(job, queue)) as pool:
+        try:
+            yield pool
+        except BaseException:
+            stop_pool(pool)
+            raise
+        finally:
+            queue.put(None)
+    pump.join()
+
+
+def progress_bar(total: int, quiet: bool, unit: str = "tuple", desc: str = "simgen build") -> tqdm:
+    """A counter on stderr, shown only on a terminal and without --quiet."""
+    return tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr,
+                disable=quiet or not sys.stderr.isatty(), desc=desc)
+
+
+def allocate_caches(job: Job, specs: Sequence[ShardSpec], out: str) -> list[DecodeCache]:
+    """One decode cache per split that has shards to build (disk space reserved up front)."""
+    caches: list[DecodeCache] = []
+    try:
+        for name in dict.fromkeys(s.split for s in specs):
+            caches.append(decodecache.allocate(job, name, [s for s in specs if s.split == name],
+                                               out))
+    except OSError as exc:
+        decodecache.remove(caches)
+        raise SimgenError(f"cannot reserve the decode cache in {out}: {os_reason(exc)}; "
+                          "free space and rerun with --resume") from None
+    return caches
+
+
+def decode_stage(runner, caches: Sequence[DecodeCache], quiet: bool) -> None:
+    """Fill every cache, in small tasks spread over all workers."""
+    total = sum(c.shape[0] for c in caches)
+    with progress_bar(total, quiet, "image", "decoding") as bar:
+        futures = [runner.submit(_decode_task, c, lo, hi)
+                   for c in caches for lo, hi in decodecache.decode_tasks(c)]
+        for fut in as_completed(futures):
+            bar.update(worker_result(fut, "decoding images"))
 
 
 def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
                on_done: Callable[[dict], None] | None = None, quiet: bool = False) -> list[dict]:
     """Build every shard in `specs`; return their manifest entries in spec order."""
     results: dict[str, dict] = {}
-    with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar:
-        if workers <= 1 or len(specs) <= 1:
-            for spec in specs:
-                results[spec.name] = build_one(job, spec, out, bar.update)
+    caches = allocate_caches(job, specs, out)
+    by_split = {c.split: c for c in caches}
+    decode_jobs = sum(-(-c.shape[0] // decodecache.DECODE_CHUNK) for c in caches)
+    try:
+        with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar, \
+                task_runner(job, workers, max(decode_jobs, len(specs)), bar) as runner:
+            decode_stage(runner, caches, quiet)
+            futures = {runner.submit(_shard_task, s, out, by_split[s.split]): s for s in specs}
+            for fut in as_completed(futures):
+                entry = worker_result(fut, f"building {futures[fut].name}")
+                results[entry["file"]] = entry
                 if on_done:
-                    on_done(results[spec.name])
-        else:
-            ctx = get_context("spawn")
-            queue = ctx.Queue()
-            pump = threading.Thread(target=_pump, args=(queue, bar), daemon=True)
-            pump.start()
-            with ProcessPoolExecutor(min(workers, len(specs)), mp_context=ctx,
-                                     initializer=_init_worker, initargs=(job, queue)) as pool:
-                try:
-                    futures = {pool.submit(_run_in_worker, spec, out): spec for spec in specs}
-                    for fut in as_completed(futures):
-                        entry = worker_result(fut, futures[fut])
-                        results[entry["file"]] = entry
-                        if on_done:
-                            on_done(entry)
-                except BaseException:
-                    stop_pool(pool)
-                    raise
-                finally:
-                    queue.put(None)
-            pump.join()
+                    on_done(entry)
+    finally:
+        decodecache.remove(caches)
     return [results[s.name] for s in specs]
 
 
-def worker_result(fut, spec: ShardSpec) -> dict:
-    """A shard's entry; a worker that died (killed, out of memory) becomes a one-line error."""
+def worker_result(fut, doing: str):
+    """A task's result; a worker that died (killed, out of memory) becomes a one-line error."""
     try:
         return fut.result()
     except BrokenProcessPool:
-        raise SimgenError(f"a worker process died while building {spec.name} (killed or out "
+        raise SimgenError(f"a worker process died while {doing} (killed or out "
                           "of memory?); rerun with --resume") from None
 
 

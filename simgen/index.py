@@ -114,13 +114,21 @@ def index_directory(
     class_names: Sequence[str] | None = None,
     follow_links: bool = False,
     formats: Sequence[str] = ALLOWLIST_FORMATS,
+    labels: str | Sequence[int] | None = "inferred",
 ) -> SourceIndex:
-    """Index `directory` (class = top-level folder) in keras order; raise SimgenError if unusable."""
+    """Index `directory` in keras order; raise SimgenError if unusable.
+
+    labels="inferred": class = top-level folder. labels=None: the whole tree, no classes
+    (class ids -1). A list of ints: the whole tree, one label per file in keras order;
+    class ids index the sorted distinct labels, whose str() are the class names.
+    """
     directory = os.fspath(directory)
     if not os.path.exists(directory):
         raise SimgenError(f"directory not found: {directory}")
     if not os.path.isdir(directory):
         raise SimgenError(f"not a directory: {directory}")
+    if labels != "inferred":
+        return _index_tree(directory, class_names, follow_links, formats, labels)
     subdirs = list_class_dirs(directory)
     if class_names is not None:
         if not set(class_names) <= set(subdirs):
@@ -139,8 +147,39 @@ def index_directory(
         for root, fname in iter_valid_files(top, follow_links, formats):
             paths.append(_relpath(top, root, fname))
             ids.append(cid)
+    _require_files(directory, paths, formats)
+    return SourceIndex(directory, tuple(paths), np.asarray(ids, dtype=np.int32), tuple(subdirs))
+
+
+def _require_files(directory: str, paths: Sequence[str], formats: Sequence[str]) -> None:
     if not paths:
         raise SimgenError(
             f"No images found in directory {directory}. Allowed formats: {tuple(formats)}"
         )
-    return SourceIndex(directory, tuple(paths), np.asarray(ids, dtype=np.int32), tuple(subdirs))
+
+
+def _index_tree(directory: str, class_names: Sequence[str] | None, follow_links: bool,
+                formats: Sequence[str], labels: Sequence[int] | None) -> SourceIndex:
+    """keras's labels=None / explicit-labels mode: walk the whole tree from `directory`."""
+    if labels is None and class_names is not None:
+        raise SimgenError(
+            "When `labels=None` (no labels), argument `class_names` cannot be specified.")
+    if labels is not None and class_names is not None:
+        raise SimgenError(
+            "When argument `labels` is specified, argument `class_names` cannot be specified "
+            "(the `class_names` will be the sorted list of labels).")
+    top = os.path.join(directory, "")  # basename "" → paths relative to `directory` itself
+    paths = [_relpath(top, root, fname) for root, fname in
+             iter_valid_files(top, follow_links, formats)]
+    if labels is None:
+        _require_files(directory, paths, formats)
+        return SourceIndex(directory, tuple(paths), np.full(len(paths), -1, np.int32), ())
+    if len(labels) != len(paths):
+        raise SimgenError(
+            "Expected the lengths of `labels` to match the number of files in the target "
+            f"directory. len(labels) is {len(labels)} while we found {len(paths)} files in "
+            f"directory {directory}.")
+    _require_files(directory, paths, formats)
+    values, ids = np.unique(np.asarray(labels, dtype=np.int64), return_inverse=True)
+    names = tuple(str(v) for v in values.tolist())
+    return SourceIndex(directory, tuple(paths), ids.astype(np.int32).reshape(-1), names)

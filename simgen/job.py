@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -10,10 +11,14 @@ from .config import BuildConfig
 from .errors import SimgenError
 from .imaging import ImageSpec
 from .index import SourceIndex, index_directory
+from .keras_args import (check_crop_pad, check_indexed, check_not_empty, found_message,
+                         using_messages)
 from .manifest import config_hash
 from .plan import Plan
 from .shards import ShardSpec, shard_specs
-from .split import split_index
+from .class_split import classes_by_fraction, classes_from_file, group_ids, split_by_classes
+from .space_stats import plan_summary, strategy_spaces
+from .split import keras_shuffle, split_index
 from .strategies import StrategyOptions, get_strategy
 from .strategies.spaces import ClassLayout
 from .validate import BadFile, screen
@@ -29,6 +34,7 @@ class SplitPlan:
     index: SourceIndex
     plan: Plan
     shards: list[ShardSpec]
+    options: StrategyOptions | None = None
 
     @property
     def num_tuples(self) -> int:
@@ -44,6 +50,7 @@ class Job:
     image: ImageSpec
     splits: dict[str, SplitPlan]
     skipped: list[BadFile] = field(default_factory=list)  # left out by the validation pass
+    groups: np.ndarray | None = None  # group id per source file (--group-pattern)
 
     @property
     def config_hash(self) -> str:
@@ -55,7 +62,9 @@ class Job:
 
 
 def strategy_options(config: BuildConfig) -> StrategyOptions:
-    return StrategyOptions(config.positives, config.positive_ratio, config.allow_small_classes)
+    return StrategyOptions(config.positives, config.positive_ratio, config.allow_small_classes,
+                           config.distinct_negative_classes, config.allow_self,
+                           config.tuples_per_class)
 
 
 def allot_tuples(total: int | None, sizes: dict[str, int]) -> dict[str, int | None]:
@@ -77,59 +86,152 @@ def tuples_per_shard(config: BuildConfig, image: ImageSpec) -> int:
     return max(1, config.shard_size // tuple_bytes)
 
 
-def indexed(config: BuildConfig) -> SourceIndex:
-    """Validate the config and index the directory (keras's file set and order)."""
+def class_disjoint(config: BuildConfig) -> bool:
+    return config.split_classes is not None or bool(config.class_split_file)
+
+
+def cut_splits(config: BuildConfig, index: SourceIndex,
+               groups: np.ndarray | None) -> dict[str, SourceIndex]:
+    """Class-disjoint splits (--split-classes / --class-split-file) or keras's image split."""
+    if not class_disjoint(config):
+        return split_index(index, config.validation_split, config.subset, config.shuffle,
+                           config.seed, groups)
+    if config.class_split_file:
+        classes = classes_from_file(config.class_split_file, index.class_names)
+    else:
+        classes = classes_by_fraction(index.num_classes, config.split_classes)
+    ordered = keras_shuffle(index, config.seed) if config.shuffle else index
+    return split_by_classes(ordered, classes, groups)
+
+
+Echo = Callable[[str], None]
+
+
+def _silent(line: str) -> None:
+    """The default echo: print nothing."""
+
+
+def indexed(config: BuildConfig, echo: Echo | None = None) -> SourceIndex:
+    """Validate the config and index the directory (keras's file set, order and checks).
+
+    `echo` receives keras's "Found …" line when keras prints it.
+    """
     config.validate()
     get_strategy(config.strategy)
-    return index_directory(config.directory, config.class_names, config.follow_links)
+    index = index_directory(config.directory, config.class_names, config.follow_links,
+                            labels=config.labels)
+    (echo or _silent)(found_message(len(index), index.num_classes, config.labels is not None))
+    check_indexed(config, index.class_names)
+    if config.labels is None and config.allow_self:
+        index = instance_classes(index)
+    return index
 
 
-def index_and_split(config: BuildConfig) -> tuple[SourceIndex, dict[str, SourceIndex]]:
-    """Validate the config, index the directory and cut it into named splits."""
-    index = indexed(config)
-    return index, split_parts(config, index)
+def instance_classes(index: SourceIndex) -> SourceIndex:
+    """labels=None with --augment --allow-self: every image is its own class (its path), so
+    the only positive of an anchor is an augmented copy of itself (self-supervised)."""
+    ids = np.arange(len(index), dtype=np.int32)
+    return SourceIndex(index.root, index.paths, ids, tuple(index.paths), index.source_ids)
 
 
-def split_parts(config: BuildConfig, index: SourceIndex) -> dict[str, SourceIndex]:
-    """Cut `index` into the named splits of `config`; refuse an empty split."""
-    parts = split_index(index, config.validation_split, config.subset, config.shuffle, config.seed)
-    for name, part in parts.items():
-        if len(part) == 0:
-            raise SimgenError(f"split {name!r} has no images; change --validation-split")
+def source_groups(config: BuildConfig, index: SourceIndex) -> np.ndarray | None:
+    """Group id per file of `index` (--group-pattern), or None."""
+    return group_ids(index.paths, config.group_pattern) if config.group_pattern else None
+
+
+def index_split_groups(
+    config: BuildConfig, echo: Echo | None = None,
+) -> tuple[SourceIndex, dict[str, SourceIndex], np.ndarray | None]:
+    """Validate the config, index the directory, find groups and cut it into named splits."""
+    index = indexed(config, echo)
+    groups = source_groups(config, index)
+    return index, split_parts(config, index, echo, groups), groups
+
+
+def index_and_split(config: BuildConfig, echo: Echo | None = None,
+                    ) -> tuple[SourceIndex, dict[str, SourceIndex]]:
+    """Validate the config, index the directory and cut it into named splits (keras order)."""
+    index, parts, _ = index_split_groups(config, echo)
+    return index, parts
+
+
+def split_parts(config: BuildConfig, index: SourceIndex, echo: Echo | None = None,
+                groups: np.ndarray | None = None) -> dict[str, SourceIndex]:
+    """Cut `index` into its splits; print keras's "Using …" lines; refuse an empty split."""
+    parts = cut_splits(config, index, groups)
+    if not class_disjoint(config):
+        for line in using_messages({n: len(p) for n, p in parts.items()},
+                                   config.validation_split):
+            (echo or _silent)(line)
+    check_not_empty(config.directory, {n: len(p) for n, p in parts.items()}, config.subset)
+    check_crop_pad(config.crop_to_aspect_ratio, config.pad_to_aspect_ratio)
     return parts
 
 
-def screened_index(config: BuildConfig) -> tuple[SourceIndex, list[BadFile]]:
+def screened_index(config: BuildConfig, echo: Echo | None = None,
+                   ) -> tuple[SourceIndex, list[BadFile]]:
     """Index, then vet every file (validate.py) before anything is split or planned."""
     from .executor import default_workers  # executor imports this module
 
-    return screen(indexed(config), config.on_error, config.max_pixels, config.follow_links,
-                  config.workers or default_workers())
+    return screen(indexed(config, echo), config.on_error, config.max_pixels,
+                  config.follow_links, config.workers or default_workers())
 
 
-def plan_job(config: BuildConfig) -> Job:
-    """Validate, index, split and plan; raises SimgenError before anything is written."""
-    index, skipped = screened_index(config)
-    parts = split_parts(config, index)
+def split_layout(config: BuildConfig, part: SourceIndex, num_classes: int,
+                 groups: np.ndarray | None) -> ClassLayout:
+    """The split's class layout; groups make (class, group) units unless same-group positives
+    are allowed."""
+    tuple_groups = None
+    if groups is not None and not config.allow_same_group_positives:
+        tuple_groups = groups[part.source_ids]
+    return ClassLayout.from_class_ids(part.class_ids, num_classes, tuple_groups)
+
+
+def plan_split(config: BuildConfig, name: str, part: SourceIndex, index: SourceIndex,
+               groups: np.ndarray | None, wanted: int | None, single: bool) -> Plan:
+    """Check the split's classes and plan its tuples (errors name the split when several)."""
     strategy = get_strategy(config.strategy)
     options = strategy_options(config)
-    image = ImageSpec(*config.image_size, config.color_mode, config.interpolation,
-                      exif_transpose=config.exif_transpose)
+    layout = split_layout(config, part, index.num_classes, groups)
+    strategy.check_classes(layout, index.class_names, config.learning_size, options, name)
+    try:
+        return strategy.plan(layout, config.learning_size, options, wanted, config.seed,
+                             config.shuffle, index.class_names)
+    except SimgenError as exc:
+        if single:
+            raise
+        raise SimgenError(f"split {name!r} ({wanted} of the tuples): {exc}") from None
+
+
+def require_labels(config: BuildConfig) -> None:
+    """Similarity labels compare classes: refuse labels=None (no classes to compare) unless
+    positives are augmented copies of the anchor (--augment --allow-self)."""
+    if config.labels is None and not config.allow_self:
+        raise SimgenError(
+            "labels=None (or label_mode=None) gives images without classes, so no similar / "
+            "dissimilar tuples can be formed; use --labels inferred (class folders) or "
+            "--labels-file, or --augment … --allow-self for self-supervised positives "
+            "(an image and its augmented copy)")
+
+
+def plan_job(config: BuildConfig, echo: Echo | None = None, screen_files: bool = True) -> Job:
+    """Validate, index, split and plan; raises SimgenError before anything is written.
+
+    `screen_files=False` (build --dry-run) skips the pass that decodes every file to vet it.
+    """
+    index, skipped = screened_index(config, echo) if screen_files else (indexed(config), [])
+    groups = source_groups(config, index)
+    parts = split_parts(config, index, echo, groups)
+    require_labels(config)
+    image = ImageSpec.from_config(config)
     wanted = allot_tuples(config.num_tuples, {n: len(p) for n, p in parts.items()})
     per_shard = tuples_per_shard(config, image)
     splits = {}
     for name, part in parts.items():
-        layout = ClassLayout.from_class_ids(part.class_ids, index.num_classes)
-        strategy.check_classes(layout, index.class_names, config.learning_size, options, name)
-        try:
-            plan = strategy.plan(layout, config.learning_size, options, wanted[name],
-                                 config.seed, config.shuffle)
-        except SimgenError as exc:
-            if len(parts) == 1:
-                raise
-            raise SimgenError(f"split {name!r} ({wanted[name]} of the tuples): {exc}") from None
-        splits[name] = SplitPlan(name, part, plan, shard_specs(name, plan.num_tuples, per_shard))
-    return Job(config, index, image, splits, skipped)
+        plan = plan_split(config, name, part, index, groups, wanted[name], len(parts) == 1)
+        splits[name] = SplitPlan(name, part, plan, shard_specs(name, plan.num_tuples, per_shard),
+                                 strategy_options(config))
+    return Job(config, index, image, splits, skipped, groups)
 
 
 def split_counts(part: SourceIndex, k: int, positives: int) -> dict:
@@ -144,10 +246,27 @@ def split_counts(part: SourceIndex, k: int, positives: int) -> dict:
 
 
 def split_summary(split: SplitPlan, k: int, positives: int) -> dict:
-    """Per-split entry of the manifest: counts plus what was planned."""
-    return {
-        **split_counts(split.index, k, positives),
-        "tuples": split.num_tuples,
-        "space": split.plan.space.size,
-        "shards": len(split.shards),
-    }
+    """Per-split entry of the manifest: counts, every strategy's space, and what was planned
+    (tuples, space, per-class, shortfalls), all from the code that draws the tuples."""
+    out = split_counts(split.index, k, positives)
+    options = split.options or StrategyOptions(positives)
+    out["counts"]["spaces"] = strategy_spaces(split.plan.layout, k, options)
+    out["class_names"] = [n for n, c in zip(split.index.class_names, out["class_counts"]) if c]
+    return {**out, **plan_summary(split.plan, split.index.class_names),
+            "shards": len(split.shards)}
+
+
+def split_stats(config: BuildConfig, name: str, part: SourceIndex, index: SourceIndex,
+                groups: np.ndarray | None, wanted: int | None, single: bool) -> dict:
+    """`stats` for one split: counts, every strategy's space, and the plan it would get
+    (or why it cannot be planned), without decoding anything."""
+    k = config.learning_size
+    out = split_counts(part, k, config.positives)
+    layout = split_layout(config, part, index.num_classes, groups)
+    out["counts"]["spaces"] = strategy_spaces(layout, k, strategy_options(config))
+    try:
+        plan = plan_split(config, name, part, index, groups, wanted, single)
+        out["plan"] = plan_summary(plan, index.class_names)
+    except SimgenError as exc:
+        out["plan"] = {"error": str(exc)}
+    return out

@@ -30,7 +30,8 @@ class Plan:
     counts: np.ndarray  # int64 draws per stratum
     seed: int
     shuffle: bool = True
-    shortfall: dict = field(default_factory=dict)
+    shortfalls: list = field(default_factory=list)  # balance.shortfall entries
+    block_counts: np.ndarray | None = None  # draws per block of the space (all blocks)
 
     def __post_init__(self) -> None:
         self.cum = np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
@@ -42,7 +43,8 @@ class Plan:
         """One stratum: the whole space, `count` tuples drawn uniformly (all of them if equal)."""
         size = space.size
         return cls(space, layout, as_ranks([0], size), as_ranks([size], size),
-                   np.array([count], dtype=np.int64), seed, shuffle)
+                   np.array([count], dtype=np.int64), seed, shuffle,
+                   block_counts=np.array([count], dtype=np.int64))
 
     @property
     def num_tuples(self) -> int:
@@ -69,6 +71,17 @@ class Plan:
     def rows(self, start: int, stop: int) -> np.ndarray:
         """(n, k) split rows (indices into the split's SourceIndex) of those tuples."""
         return self.layout.order[self.positions(start, stop)]
+
+
+def stratified_plan(space: TupleSpace, layout: ClassLayout, counts: np.ndarray, seed: int,
+                    shuffle: bool, shortfalls: list | None = None) -> Plan:
+    """A plan drawing `counts[b]` tuples from block b of `space` (blocks in rank order)."""
+    blocks = as_ranks(space.block_sizes(), space.size)
+    offsets = as_ranks(np.concatenate([[0], np.cumsum(blocks)[:-1]]), space.size)
+    counts = np.asarray(counts, dtype=np.int64)
+    keep = counts > 0
+    return Plan(space, layout, offsets[keep], blocks[keep], counts[keep], seed, shuffle,
+                list(shortfalls or []), counts)
 
 
 def apportion(total: int, weights: np.ndarray, capacity: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """Human-readable text for the CLI: keras's messages, the stats table, the build summary."""
 from __future__ import annotations
 
+from .balance import describe
 from .job import Job
+from .keras_args import found_message, using_messages
 from .validate import display, empty_classes
 
 SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
@@ -9,11 +11,10 @@ SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
 
 def keras_messages(job: Job) -> list[str]:
     """'Found N files belonging to M classes.' and 'Using K files for …', as keras prints."""
-    lines = [f"Found {len(job.index)} files belonging to {job.index.num_classes} classes."]
-    if job.config.validation_split:
-        names = {"train": "training", "validation": "validation"}
-        lines += [f"Using {len(s.index)} files for {names[n]}." for n, s in job.splits.items()]
-    return lines
+    cfg = job.config
+    found = found_message(len(job.index), job.index.num_classes, cfg.labels is not None)
+    sizes = {name: len(split.index) for name, split in job.splits.items()}
+    return [found] + using_messages(sizes, cfg.validation_split)
 
 
 def build_warnings(job: Job) -> list[str]:
@@ -41,16 +42,21 @@ def _table(rows: list[list], header: list[str]) -> list[str]:
     return [fmt(cells[0]), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells[1:]]
 
 
-def format_split_stats(name: str, split: dict, class_names: list[str]) -> list[str]:
+def format_split_stats(name: str, split: dict, class_names: list[str],
+                       strategy: str = "") -> list[str]:
     c = split["counts"]
     k = c["learning_size"]
     out = [f"split {name}: {split['images']:,} images in {split['classes']} classes (k={k})", ""]
     per = c["permutation_pairs"]["per_anchor"]
-    out += _table(
-        [[n, s, p["positives"], p["negatives"]]
-         for n, s, p in zip(class_names, split["class_counts"], per)],
-        ["class", "images", "pos/anchor", "neg/anchor"],
-    )
+    plan = split.get("plan", {})
+    by_class = plan.get("per_class")
+    rows = [[n, s, p["positives"], p["negatives"]]
+            for n, s, p in zip(class_names, split["class_counts"], per)]
+    header = ["class", "images", "pos/anchor", "neg/anchor"]
+    if by_class:
+        rows = [r + [b["space"], b["planned"]] for r, b in zip(rows, by_class)]
+        header += [f"{strategy} space", "planned"]
+    out += _table(rows, header)
     rows = [
         ["permutation pairs (paper)", c["permutation_pairs"]["positives"],
          c["permutation_pairs"]["negatives"], c["permutation_pairs"]["bias"]],
@@ -64,8 +70,48 @@ def format_split_stats(name: str, split: dict, class_names: list[str]) -> list[s
                     f"{a['total']:,} tuples ({a['distinct_negative_classes']:,} with negatives "
                     "from distinct classes)"]
     spaces = c["spaces"]
-    out += ["", f"tuple spaces for k={k}: " + ", ".join(f"{s} {n:,}" for s, n in spaces.items())]
-    return out
+    out += ["", f"tuple spaces for k={k}: " + ", ".join(
+        f"{s} {n:,}" if isinstance(n, int) else f"{s} {n}" for s, n in spaces.items())]
+    return out + plan_lines(plan, strategy)
+
+
+def plan_lines(plan: dict, strategy: str) -> list[str]:
+    """The planned draw and its predicted shortfalls (or why it cannot be planned)."""
+    if not plan:
+        return []
+    if "error" in plan:
+        return ["", f"plan ({strategy}): {plan['error']}"]
+    lines = ["", f"plan ({strategy}): {plan['tuples']:,} of {plan['space']:,} tuples, "
+                 "drawn without replacement"]
+    return lines + [f"  shortfall: {line}" for line in shortfall_text(plan["shortfalls"])]
+
+
+def shortfall_text(entries: list[dict], limit: int = 10) -> list[str]:
+    """At most `limit` shortfall lines, then a count of the rest."""
+    lines = [describe(e) for e in entries[:limit]]
+    if len(entries) > limit:
+        lines.append(f"… and {len(entries) - limit} more (all of them in --json / the manifest)")
+    return lines
+
+
+def shortfall_lines(splits: dict) -> list[str]:
+    """'shortfall in train: …' lines for a build's splits (nothing when none)."""
+    return [f"shortfall in {name}: {line}" for name, s in splits.items()
+            for line in shortfall_text(s.get("shortfalls", []))]
+
+
+def format_dry_run(summary: dict) -> str:
+    """The plan of a build, split by split, without having built anything."""
+    lines = [f"dry run: nothing decoded, nothing written (config {summary['config_hash'][:12]}); "
+             "files are not vetted, a build may still skip or refuse bad ones",
+             f"source: {summary['source']['num_images']:,} images in "
+             f"{summary['source']['num_classes']} classes"]
+    for name, s in summary["splits"].items():
+        lines.append(f"{name}: {s['images']:,} images, {s['classes']} classes, {s['tuples']:,} of "
+                     f"{s['space']:,} tuples in {s['shards']} shard(s), "
+                     f"{_bytes(s['image_bytes'])} of pixels")
+        lines += [f"  shortfall: {line}" for line in shortfall_text(s["shortfalls"])]
+    return "\n".join(lines)
 
 
 def format_stats(result: dict) -> str:
@@ -73,7 +119,8 @@ def format_stats(result: dict) -> str:
     for name, split in result["splits"].items():
         if lines:
             lines.append("")
-        lines += format_split_stats(name, split, result["class_names"])
+        lines += format_split_stats(name, split, result["class_names"],
+                                    result.get("strategy", ""))
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -53,6 +54,18 @@ def tuple_labels(classes: np.ndarray) -> np.ndarray:
     return (classes[:, 1:] == classes[:, :1]).astype(np.uint8)
 
 
+def class_labels(classes: np.ndarray, label_mode: str | None, num_classes: int):
+    """keras's per-element label encoding of class ids, or None when `classes` says it all.
+
+    categorical: float32 one-hot (…, num_classes); binary: float32 class id (…, 1).
+    """
+    if label_mode == "categorical":
+        return np.eye(num_classes, dtype=np.float32)[classes]
+    if label_mode == "binary":
+        return classes.astype(np.float32)[..., None]
+    return None
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -83,6 +96,31 @@ def temp_name(final: str) -> str:
     return os.path.join(head, f".{tail}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
 
 
+@contextmanager
+def atomic_h5(final: str, attrs: dict) -> Iterator[h5py.File]:
+    """An HDF5 file opened under a temporary name, published as `final` only on success."""
+    tmp = temp_name(final)
+    try:
+        with h5py.File(tmp, "w", libver=LIBVER, track_order=False) as f:
+            for key, value in attrs.items():
+                f.attrs[key] = value
+            yield f
+        atomic_publish(tmp, final)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def file_entry(final: str) -> dict:
+    """{bytes, sha256} of a published shard, for the manifest."""
+    return {"bytes": os.path.getsize(final), "sha256": sha256_file(final)}
+
+
+def _ids(f: h5py.File, name: str, shape: tuple[int, ...], dtype) -> h5py.Dataset:
+    return f.create_dataset(name, shape=shape, dtype=dtype, track_times=False)
+
+
 def write_shard(
     final: str,
     n: int,
@@ -92,35 +130,70 @@ def write_shard(
     attrs: dict,
     compression: str | None = None,
     on_slab: Callable[[int], None] | None = None,
+    label_mode: str | None = "int",
+    num_classes: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> dict:
-    """Write one shard atomically; `slabs` yields (row offset, images, classes, sources).
+    """Write one dense shard atomically; `slabs` yields (row offset, images, classes, sources).
 
-    Returns {file, bytes, sha256}. Nothing appears under `final` unless all of it was written.
+    label_mode categorical / binary adds `class_labels` float32 in keras's encoding.
+    `extra` adds whole datasets (e.g. `augment` parameters) next to the standard ones.
+
+    Returns {bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
-    tmp = temp_name(final)
-    try:
-        with h5py.File(tmp, "w", libver=LIBVER, track_order=False) as f:
-            for key, value in attrs.items():
-                f.attrs[key] = value
-            kw = dict(track_times=False)
-            images = f.create_dataset(
-                "images", shape=(n, k) + image_shape, dtype=np.uint8,
-                chunks=(1, k) + image_shape if n else None, compression=compression, **kw,
-            )
-            classes = f.create_dataset("classes", shape=(n, k), dtype=np.int32, **kw)
-            sources = f.create_dataset("sources", shape=(n, k), dtype=np.int32, **kw)
-            labels = f.create_dataset("labels", shape=(n, k - 1), dtype=np.uint8, **kw)
-            for row, img, cls, src in slabs:
-                stop = row + len(img)
-                images[row:stop] = img
-                classes[row:stop] = cls
-                sources[row:stop] = src
-                labels[row:stop] = tuple_labels(cls)
-                if on_slab:
-                    on_slab(len(img))
-        atomic_publish(tmp, final)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return {"bytes": os.path.getsize(final), "sha256": sha256_file(final)}
+    with atomic_h5(final, attrs) as f:
+        images = f.create_dataset(
+            "images", shape=(n, k) + image_shape, dtype=np.uint8, track_times=False,
+            chunks=(1, k) + image_shape if n else None, compression=compression,
+        )
+        classes = _ids(f, "classes", (n, k), np.int32)
+        sources = _ids(f, "sources", (n, k), np.int32)
+        labels = _ids(f, "labels", (n, k - 1), np.uint8)
+        encoded = class_labels(np.zeros((n, k), np.int32), label_mode, num_classes)
+        if encoded is not None:
+            encoded = _ids(f, "class_labels", encoded.shape, np.float32)
+        for name, data in (extra or {}).items():
+            f.create_dataset(name, data=data, track_times=False)
+        for row, img, cls, src in slabs:
+            stop = row + len(img)
+            images[row:stop] = img
+            classes[row:stop] = cls
+            sources[row:stop] = src
+            labels[row:stop] = tuple_labels(cls)
+            if encoded is not None:
+                encoded[row:stop] = class_labels(cls, label_mode, num_classes)
+            if on_slab:
+                on_slab(len(img))
+    return file_entry(final)
+
+
+def write_indexed_shard(
+    final: str,
+    tuples: np.ndarray,
+    classes: np.ndarray,
+    sources: np.ndarray,
+    image_shape: tuple[int, int, int],
+    pool_slabs: Iterator[tuple[int, np.ndarray]],
+    pool_size: int,
+    attrs: dict,
+    compression: str | None = None,
+    label_mode: str | None = "int",
+    num_classes: int = 0,
+) -> dict:
+    """Write one indexed shard atomically: `pool` (u, H, W, C) holds each unique image once,
+    `tuples` (n, k) int32 indexes it; `classes`, `sources`, `labels` (and `class_labels`)
+    as in the dense layout. `pool_slabs` yields (pool offset, images)."""
+    with atomic_h5(final, attrs) as f:
+        pool = f.create_dataset(
+            "pool", shape=(pool_size,) + image_shape, dtype=np.uint8, track_times=False,
+            chunks=(1,) + image_shape if pool_size else None, compression=compression,
+        )
+        for off, img in pool_slabs:
+            pool[off : off + len(img)] = img
+        small = [("tuples", tuples, np.int32), ("classes", classes, np.int32),
+                 ("sources", sources, np.int32), ("labels", tuple_labels(classes), np.uint8),
+                 ("class_labels", class_labels(classes, label_mode, num_classes), np.float32)]
+        for name, data, dtype in small:
+            if data is not None:
+                _ids(f, name, data.shape, dtype)[...] = data
+    return file_entry(final)

@@ -25,8 +25,12 @@ def split_index(
     subset: str | None,
     shuffle: bool,
     seed: int,
+    groups: np.ndarray | None = None,
 ) -> dict[str, SourceIndex]:
-    """Return {split name: index}, in keras order; the validation set is the permuted tail."""
+    """Return {split name: index}, in keras order; the validation set is the permuted tail.
+
+    With `groups` (per source id), whole groups go to the side their first file falls on.
+    """
     if shuffle:
         index = keras_shuffle(index, seed)
     if not validation_split:
@@ -34,6 +38,11 @@ def split_index(
     num_val = validation_count(len(index), validation_split)
     num_train = len(index) - num_val
     rows = np.arange(len(index))
-    parts = {TRAIN: index.subset(rows[:num_train]), VALIDATION: index.subset(rows[num_train:])}
+    is_val = rows >= num_train
+    if groups is not None:
+        from .class_split import group_validation_rows
+
+        is_val = group_validation_rows(groups[index.source_ids], num_train)
+    parts = {TRAIN: index.subset(rows[~is_val]), VALIDATION: index.subset(rows[is_val])}
     wanted = {"training": [TRAIN], "validation": [VALIDATION], "both": [TRAIN, VALIDATION]}[subset]
     return {name: parts[name] for name in wanted}

@@ -6,6 +6,10 @@
                         num_workers=2, persistent_workers=True)
     for images, labels in loader: ...     # images (B, k, H, W, C) uint8, labels (B, k-1) uint8
 
+or, fastest (one read per shard per batch, no per-tuple collation), the same in one call:
+
+    loader = simgen.torch.data_loader("ds/", batch_size=64, num_workers=2)
+
 Workers may be started by fork, spawn or forkserver: the dataset holds no open file when it is
 pickled, and each worker opens the shards it reads itself.
 """
@@ -15,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, Sampler, default_collate
 
 from .errors import SimgenError
 from .loaders.numpy import DEFAULT_FIELDS, TupleSplit, load
@@ -32,7 +36,8 @@ class TupleDataset(Dataset):
 
     `fields` picks what an item holds (any of images, labels, classes, sources, in order);
     `transform` (optional) maps the item's tuple of numpy arrays to whatever you need instead.
-    Batched fetches (`__getitems__`, used by DataLoader) read each shard once per batch.
+    `ds[[i, j, …]]` is a whole batch (tensors with a leading axis) read once per shard;
+    DataLoader's batched fetches (`__getitems__`) also read each shard once per batch.
     """
 
     def __init__(self, path: str, split: str = "train", fields: Sequence[str] = DEFAULT_FIELDS,
@@ -41,13 +46,23 @@ class TupleDataset(Dataset):
         if split not in splits:
             raise SimgenError(f"no split {split!r} in {path}; have {sorted(splits)}")
         self.split: TupleSplit = splits[split]
+        self.custom_transform = transform
         self.transform = transform or _to_tensors
 
     def __len__(self) -> int:
         return len(self.split)
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i):
+        if isinstance(i, (list, tuple, np.ndarray, torch.Tensor)):
+            return self.batch(i)
         return self.transform(self.split.get(i))
+
+    def batch(self, indices: Sequence[int]):
+        """Tuples at `indices` stacked into batch tensors (transformed one by one if asked)."""
+        arrays = self.split.take(np.asarray(indices, dtype=np.int64))
+        if self.custom_transform is None:
+            return _to_tensors(arrays)
+        return default_collate([self.transform(item) for item in zip(*arrays)])
 
     def __getitems__(self, indices: Sequence[int]) -> list:
         arrays = self.split.take(indices)
@@ -109,10 +124,12 @@ class ShardSampler(Sampler[int]):
 
 def data_loader(path: str, split: str = "train", batch_size: int = 64, shuffle: bool = True,
                 seed: int = 0, buffer_size: int = 4096, num_workers: int = 2,
-                **kwargs) -> DataLoader:
-    """A ready DataLoader: TupleDataset + ShardSampler, persistent workers when there are any."""
-    dataset = TupleDataset(path, split, fields=kwargs.pop("fields", DEFAULT_FIELDS))
+                drop_last: bool = False, fields: Sequence[str] = DEFAULT_FIELDS,
+                transform: Callable[[tuple], object] | None = None, **kwargs) -> DataLoader:
+    """A ready DataLoader over ShardSampler batches: each worker reads a whole batch at once
+    (`dataset[indices]`), so no per-tuple collation; persistent workers when there are any."""
+    dataset = TupleDataset(path, split, fields=fields, transform=transform)
     sampler = ShardSampler(dataset, shuffle=shuffle, buffer_size=buffer_size, seed=seed)
     kwargs.setdefault("persistent_workers", num_workers > 0)
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler,
-                      num_workers=num_workers, **kwargs)
+    return DataLoader(dataset, batch_size=None, num_workers=num_workers,
+                      sampler=BatchSampler(sampler, batch_size, drop_last), **kwargs)

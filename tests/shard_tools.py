@@ -17,8 +17,9 @@ def _rewrite(path: Path, build) -> None:
     with h5py.File(path, "r") as src, h5py.File(tmp, "w") as dst:
         for key, value in src.attrs.items():
             dst.attrs[key] = value
-        for name in ("labels", "classes", "sources"):
-            dst.create_dataset(name, data=src[name][:])
+        for name in ("labels", "classes", "sources", "class_labels"):
+            if name in src:
+                dst.create_dataset(name, data=src[name][:])
         build(src, dst)
     os.replace(tmp, path)
 

@@ -49,8 +49,8 @@ def test_build_prints_keras_messages(sample_dir, tmp_path):
     (["{data}", "-k", "4", "--positives", "3"], "'c' ha"),
     (["{data}", "--strategy", "nope"], "nope"),
     (["{data}", "--config", "{badconfig}"], "unknown key 'learning_sise'"),
-    (["{data}", "--image-size", "0"], "--image-size"),
-    (["{data}", "--validation-split", "0.2"], "--subset"),
+    (["{data}", "--image-size", "0"], "`image_size`"),
+    (["{data}", "--validation-split", "0.2"], "If `subset` is set"),
 ])
 def test_bad_input_one_line_exit_2_nothing_written(tree, tmp_path, args, needle):
     data = tree({"a": 4, "b": 3, "c": 2})

@@ -138,3 +138,62 @@ def test_worker_processes_read_correct_rows(dense, indexed, method, layout):
         got = pool.map(checksum_rows, chunks)
     for i, part in enumerate(got):
         assert part == expected[i::4]
+
+
+def test_core_imports_without_frameworks(dense):
+    """`import simgen` and reading never import torch or TensorFlow; the glue loads on use."""
+    import subprocess
+    import sys
+
+    code = ("import sys, simgen; s = simgen.load(sys.argv[1])['train']; s[0]; "
+            "assert 'torch' not in sys.modules and 'tensorflow' not in sys.modules; "
+            "print(type(simgen.torch.TupleDataset(sys.argv[1])).__name__)")
+    res = subprocess.run([sys.executable, "-c", code, str(dense)], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "TupleDataset"
+
+
+def test_built_channels_first_and_class_labels(tmp_path):
+    """A real channels_first build with keras's categorical class labels reads back as stored."""
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 3, "b": 3})
+    out = tmp_path / "cf"
+    simgen.build(str(src), str(out), learning_size=2, num_tuples=10, image_size=8, seed=1,
+                 workers=1, quiet=True, data_format="channels_first", label_mode="categorical")
+    split = simgen.load(out)["train"]
+    assert split.element_shape == (3, 8, 8)
+    images, classes, onehot = split.get(4, fields=("images", "classes", "class_labels"))
+    assert images.shape == (2, 3, 8, 8)
+    assert np.array_equal(onehot, np.eye(2, dtype=np.float32)[classes])
+    with pytest.raises(simgen.SimgenError, match="lacks dataset"):
+        simgen.load(dense_of(tmp_path))["train"].get(0, fields=("class_labels",))
+
+
+def dense_of(tmp_path):
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src2", {"a": 3, "b": 3})
+    out = tmp_path / "plain"
+    simgen.build(str(src), str(out), learning_size=2, num_tuples=5, image_size=8, seed=1,
+                 workers=1, quiet=True)
+    return out
+
+
+def test_real_indexed_build_reads_like_dense(tmp_path):
+    """simgen's own `--layout indexed` writer and the dense writer give the same tuples back."""
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 4, "b": 5, "c": 3})
+    splits = {}
+    for layout in ("dense", "indexed"):
+        out = tmp_path / layout
+        simgen.build(str(src), str(out), learning_size=3, num_tuples=40, image_size=8, seed=6,
+                     workers=1, quiet=True, shard_size="8KiB", layout=layout)
+        splits[layout] = simgen.load(out, fields=FIELDS)["train"]
+    d, x = splits["dense"], splits["indexed"]
+    assert x.layout == "indexed" and len(x.shards) > 1
+    for rows in (slice(None), [39, 0, 17, 17]):
+        assert all(np.array_equal(p, q) for p, q in zip(d[rows], x[rows]))
+    assert all(np.array_equal(p, q) for p, q in zip(d[21], x[21]))

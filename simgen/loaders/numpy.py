@@ -6,16 +6,16 @@ carry them: `split.with_fields("images", "labels", "classes", "sources")[0]`.
 """
 from __future__ import annotations
 
+import bisect
 import copy
 import os
 from typing import Iterator, Sequence
 
-import h5py
 import numpy as np
 
 from ..errors import SimgenError
 from ..manifest import read_manifest, shard_path as _shard_path
-from .shardio import FIELDS, check_fields, element_shape, read_rows, shard_layout
+from .shardio import FIELDS, Shard, check_fields
 
 DEFAULT_FIELDS = ("images", "labels")
 # Per-dataset HDF5 chunk cache. A one-tuple chunk (36 KiB for a 64x64 triplet) fits, and so
@@ -53,34 +53,31 @@ class TupleSplit:
         self.shards = [s for s in manifest["shards"] if s["split"] == split]
         self.paths = [_shard_path(root, s["file"]) for s in self.shards]
         self.offsets = np.cumsum([0] + [s["num_tuples"] for s in self.shards])
+        self._bounds = self.offsets.tolist()
         self.k = int(manifest.get("config", {}).get("learning_size", 0)) or None
-        self._files: dict[int, h5py.File] = {}
-        self._indexed: dict[int, bool] = {}
+        self._files: dict[int, Shard] = {}
         self._pid: int | None = None
 
     # ----- handles -----------------------------------------------------------------------
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state["_files"], state["_indexed"], state["_pid"] = {}, {}, None
+        state["_files"], state["_pid"] = {}, None
         return state
 
-    def _file(self, i: int) -> h5py.File:
+    def _shard(self, i: int) -> Shard:
         """Shard i's handle in this process (reopened after fork: never share HDF5 state)."""
         if self._pid != os.getpid():
-            self._files, self._indexed, self._pid = {}, {}, os.getpid()
-        if i not in self._files:
-            try:
-                f = h5py.File(self.paths[i], "r", rdcc_nbytes=CHUNK_CACHE_BYTES)
-            except OSError as exc:
-                raise SimgenError(f"cannot open shard {self.paths[i]}: {exc}") from None
-            self._files[i], self._indexed[i] = f, shard_layout(f) == "indexed"
-        return self._files[i]
+            self._files, self._pid = {}, os.getpid()
+        shard = self._files.get(i)
+        if shard is None:
+            shard = self._files[i] = Shard(self.paths[i], CHUNK_CACHE_BYTES)
+        return shard
 
     def close(self) -> None:
         """Close this process's open shard files (they reopen on the next read)."""
-        for f in self._files.values():
-            f.close()
-        self._files, self._indexed = {}, {}
+        for shard in self._files.values():
+            shard.close()
+        self._files = {}
 
     def __enter__(self) -> "TupleSplit":
         return self
@@ -90,7 +87,7 @@ class TupleSplit:
 
     # ----- description -------------------------------------------------------------------
     def __len__(self) -> int:
-        return int(self.offsets[-1])
+        return self._bounds[-1]
 
     def __repr__(self) -> str:
         return (f"TupleSplit({self.root!r}, {self.split!r}: {len(self)} tuples in "
@@ -99,17 +96,14 @@ class TupleSplit:
     @property
     def layout(self) -> str:
         """'dense' or 'indexed' (as the first shard stores it)."""
-        if not self.paths:
-            return "dense"
-        self._file(0)
-        return "indexed" if self._indexed[0] else "dense"
+        return "indexed" if self.paths and self._shard(0).indexed else "dense"
 
     @property
     def element_shape(self) -> tuple[int, ...]:
         """One image's shape as stored, e.g. (H, W, C); read from the first shard."""
         if not self.paths:
             raise SimgenError(f"split {self.split!r} of {self.root} has no shards")
-        return element_shape(self._file(0))
+        return self._shard(0).element_shape
 
     def with_fields(self, *fields: str) -> "TupleSplit":
         """A view of the same split whose items carry `fields`, in that order."""
@@ -132,11 +126,8 @@ class TupleSplit:
         for i in range(max(first, 0), len(self.shards)):
             if row >= stop:
                 break
-            base = int(self.offsets[i])
-            hi = min(stop, int(self.offsets[i + 1]))
-            f = self._file(i)
-            for part, arr in zip(parts, read_rows(f, fields, slice(row - base, hi - base),
-                                                  self._indexed[i])):
+            base, hi = self._bounds[i], min(stop, self._bounds[i + 1])
+            for part, arr in zip(parts, self._shard(i).rows(fields, slice(row - base, hi - base))):
                 part.append(arr)
             row = hi
         if not parts[0]:
@@ -160,8 +151,7 @@ class TupleSplit:
         parts: list[list[np.ndarray]] = [[] for _ in fields]
         for i in np.unique(shard_of):
             rows = unique[shard_of == i] - self.offsets[i]
-            for part, arr in zip(parts, read_rows(self._file(int(i)), fields, rows,
-                                                  self._indexed[int(i)])):
+            for part, arr in zip(parts, self._shard(int(i)).rows(fields, rows)):
                 part.append(arr)
         if not parts[0]:
             return self._empty(fields)
@@ -169,8 +159,13 @@ class TupleSplit:
 
     def get(self, i: int, fields: Sequence[str] | None = None) -> tuple[np.ndarray, ...]:
         """Tuple i as one array per field, e.g. get(0, ("images", "classes"))."""
-        j = int(_as_indices([i], len(self))[0])
-        return tuple(a[0] for a in self.read(j, j + 1, fields))
+        fields = self.fields if fields is None else check_fields(tuple(fields))
+        n, j = len(self), int(i)
+        if not -n <= j < n:
+            raise IndexError(f"tuple {i} out of range for {n} tuples")
+        j += n if j < 0 else 0
+        s = bisect.bisect_right(self._bounds, j) - 1
+        return self._shard(s).row(fields, j - self._bounds[s])
 
     def __getitem__(self, item):
         """split[i] → one tuple; split[a:b], split[[i, j, …]] → arrays with a leading batch axis."""

@@ -6,8 +6,10 @@ from typing import ClassVar, Sequence
 
 import numpy as np
 
+from ..balance import class_shortfalls
+from ..combinatorics import as_ranks
 from ..errors import SimgenError
-from ..plan import Plan
+from ..plan import Plan, stratified_plan
 from .spaces import ClassLayout, TupleSpace
 
 #: Refuse to enumerate a whole space larger than this without --num-tuples.
@@ -21,6 +23,9 @@ class StrategyOptions:
     positives: int = 1
     positive_ratio: float = 0.5
     allow_small_classes: bool = False
+    distinct_negative_classes: bool = False
+    allow_self: bool = False
+    tuples_per_class: int | None = None
 
 
 class Strategy:
@@ -52,21 +57,48 @@ class Strategy:
         num_tuples: int | None,
         seed: int,
         shuffle: bool = True,
+        class_names: Sequence[str] | None = None,
     ) -> Plan:
-        """Draw `num_tuples` distinct tuples uniformly from the space (all when None)."""
+        """Draw `num_tuples` distinct tuples uniformly from the space (all when None), or
+        `options.tuples_per_class` per anchor class (shortfalls reported in the plan)."""
         space = self.space(layout, k, options)
+        names = list(class_names) if class_names else [str(i) for i in range(len(layout.sizes))]
+        if options.tuples_per_class is not None:
+            if num_tuples is not None:
+                raise SimgenError("--num-tuples and --tuples-per-class exclude each other; "
+                                  "pass one of them")
+            if options.tuples_per_class < 1:
+                raise SimgenError(
+                    f"--tuples-per-class must be at least 1, got {options.tuples_per_class}")
+            return self.draw_per_class(space, layout, options, seed, shuffle, names)
         count = self.default_num_tuples(layout, space) if num_tuples is None else num_tuples
         if count > space.size:
             raise SimgenError(
                 f"--num-tuples {count:,} is larger than the {self.name} space of "
                 f"{space.size:,} tuples"
             )
-        return self.draw(space, layout, count, options, seed, shuffle)
+        return self.draw(space, layout, count, options, seed, shuffle, names)
 
     def draw(self, space: TupleSpace, layout: ClassLayout, count: int,
-             options: StrategyOptions, seed: int, shuffle: bool) -> Plan:
+             options: StrategyOptions, seed: int, shuffle: bool,
+             class_names: Sequence[str]) -> Plan:
         """How `count` tuples are drawn from `space`: uniformly over the whole space."""
         return Plan.single(space, layout, count, seed, shuffle)
+
+    def draw_per_class(self, space: TupleSpace, layout: ClassLayout, options: StrategyOptions,
+                       seed: int, shuffle: bool, class_names: Sequence[str]) -> Plan:
+        """`options.tuples_per_class` from each anchor class's block (all of it if smaller)."""
+        blocks = space.block_sizes()
+        if len(blocks) != len(layout.sizes):
+            raise SimgenError(f"--tuples-per-class needs tuples with an anchor: the {self.name} "
+                              f"space for k={space.k} has none; use --strategy random for pairs")
+        quota = int(options.tuples_per_class)
+        capacity = as_ranks(blocks, space.size).reshape(1, -1)
+        active = layout.sizes > 0
+        got = np.where(active, [min(quota, int(b)) for b in blocks], 0).reshape(1, -1)
+        want = np.where(active, quota, 0).reshape(1, -1)
+        short = class_shortfalls(got, want, capacity, class_names, "")
+        return stratified_plan(space, layout, got.ravel(), seed, shuffle, short)
 
     def check_classes(
         self, layout: ClassLayout, class_names: Sequence[str], k: int, options: StrategyOptions,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..errors import SimgenError
 from .base import Strategy, StrategyOptions
-from .spaces import AnchorBlocks, ClassLayout, TupleSpace, UnorderedPairs
+from .spaces import AnchorBlocks, ClassLayout, GroupPairs, TupleSpace, UnorderedPairs
 
 
 def anchor_pattern(k: int, positives: int) -> tuple[bool, ...]:
@@ -19,9 +19,11 @@ class CombinationStrategy(Strategy):
                "--positives P positives and a set of k-1-P negatives")
 
     def min_anchor_class_size(self, k: int, options: StrategyOptions) -> int:
-        return options.positives + 1 if k >= 3 else 0
+        return options.positives + 1 - options.allow_self if k >= 3 else 0
 
     def space(self, layout: ClassLayout, k: int, options: StrategyOptions) -> TupleSpace:
         if k == 2:
-            return UnorderedPairs(layout)
-        return AnchorBlocks(layout, anchor_pattern(k, options.positives))
+            pairs = GroupPairs if layout.grouped else UnorderedPairs
+            return pairs(layout, options.allow_self)
+        return AnchorBlocks(layout, anchor_pattern(k, options.positives),
+                            options.distinct_negative_classes, options.allow_self)

@@ -1,0 +1,98 @@
+"""Decode every image a build needs exactly once, in parallel, into a memory-mapped file.
+
+Shards of one split share most of their images, so decoding per shard repeats the work
+(J3 in BENCHMARKS.md: 14 shards would decode each image 14 times). This stage decodes the
+union of the images the given shards use into `OUT/.simgen-decode-<split>-….u8` (raw uint8
+(u, H, W, C)); shard tasks then gather from it. The file is a temporary: it lives next to
+the shards (same filesystem), never enters the manifest, and is removed after the build.
+Output bytes do not depend on it: each image is decoded by the same function either way.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .imaging import load_image
+from .job import Job
+from .shards import ShardSpec
+
+PREFIX = ".simgen-decode-"
+DECODE_CHUNK = 32  # images per decode task: fine-grained enough to balance all cores
+
+
+@dataclass(frozen=True)
+class DecodeCache:
+    """Where split `split`'s decoded images live: slot[row] is the row's place in the file."""
+
+    split: str
+    path: str
+    shape: tuple[int, ...]  # (u, H, W, C)
+    slot: np.ndarray  # int32 (images in split,), -1 where the row is not needed
+
+    def open(self, mode: str = "r") -> np.ndarray:
+        """The cache as an array (a read-only memory map by default)."""
+        if self.shape[0] == 0:
+            return np.empty(self.shape, dtype=np.uint8)
+        return np.memmap(self.path, dtype=np.uint8, mode=mode, shape=self.shape)
+
+    def rows(self) -> np.ndarray:
+        """Split rows stored in the cache, in slot order."""
+        return np.flatnonzero(self.slot >= 0)
+
+
+def used_rows(job: Job, split: str, specs: Sequence[ShardSpec]) -> np.ndarray:
+    """Sorted split rows that the tuples of `specs` (all of split `split`) refer to."""
+    plan = job.splits[split].plan
+    used = np.zeros(len(job.splits[split].index), dtype=bool)
+    for spec in specs:
+        used[plan.rows(spec.start, spec.stop)] = True
+    return np.flatnonzero(used)
+
+
+def allocate(job: Job, split: str, specs: Sequence[ShardSpec], out: str) -> DecodeCache:
+    """Reserve the cache file for the images `specs` use (a sparse file, nothing decoded)."""
+    rows = used_rows(job, split, specs)
+    slot = np.full(len(job.splits[split].index), -1, dtype=np.int32)
+    slot[rows] = np.arange(len(rows), dtype=np.int32)
+    path = os.path.join(out, f"{PREFIX}{split}-{os.getpid()}-{uuid.uuid4().hex[:8]}.u8")
+    with open(path, "wb") as f:
+        reserve(f.fileno(), len(rows) * job.image.nbytes)
+    return DecodeCache(split, path, (len(rows),) + job.image.shape, slot)
+
+
+def reserve(fd: int, size: int) -> None:
+    """Give the file its size with real blocks where the OS can (a full disk fails here,
+    as an OSError, not later as a SIGBUS inside a worker writing through the memory map)."""
+    if size and hasattr(os, "posix_fallocate"):
+        os.posix_fallocate(fd, 0, size)
+    else:
+        os.ftruncate(fd, size)
+
+
+def decode_tasks(cache: DecodeCache, chunk: int = DECODE_CHUNK) -> Iterator[tuple[int, int]]:
+    """Slot ranges [lo, hi) that one decode task fills."""
+    n = cache.shape[0]
+    for lo in range(0, n, chunk):
+        yield lo, min(n, lo + chunk)
+
+
+def decode_into(job: Job, cache: DecodeCache, lo: int, hi: int) -> int:
+    """Decode the images of slots [lo, hi) into the cache file; return how many."""
+    index = job.splits[cache.split].index
+    rows = cache.rows()[lo:hi]
+    pixels = cache.open("r+")
+    for slot, row in enumerate(rows.tolist(), start=lo):
+        pixels[slot] = load_image(os.path.join(index.root, index.paths[row]), job.image)
+    del pixels  # unmap; the pages stay in the page cache for the shard tasks
+    return len(rows)
+
+
+def remove(caches: Sequence[DecodeCache]) -> None:
+    """Delete the cache files (after the shards are written, or on failure)."""
+    for cache in caches:
+        if os.path.exists(cache.path):
+            os.unlink(cache.path)
