@@ -44,6 +44,7 @@ test: $(VENV)/.test
 bench: $(VENV)/.bench
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/loaders.py
+	test ! -f benchmarks/plan_memory.py || $(BIN)/python benchmarks/plan_memory.py
 
 bench-loaders: $(VENV)/.bench
 	$(BIN)/python benchmarks/loaders.py
