@@ -2,7 +2,7 @@
 
     python benchmarks/loaders.py [--tuples 8000] [--workdir bench-out/loaders] [--repeat 3]
 
-Measures, best of --repeat, data in the page cache (what a training loop sees after the
+Measures --repeat interleaved rounds (median and best), data in the page cache (what a training loop sees after the
 first epoch):
 * sequential: raw h5py slab reads of every shard (the peer) vs the PyTorch DataLoader over
   simgen.torch.TupleDataset with 2 workers (target: >= 80 % of raw), vs TupleSplit.batches;
@@ -52,16 +52,6 @@ def dataset(workdir: str, tuples: int) -> str:
     return out
 
 
-def best(fn, repeat: int) -> float:
-    """Fastest wall time of `repeat` calls of fn()."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def raw_h5py(paths: list[str]) -> int:
     """The peer: every shard opened with h5py, images and labels read in BATCH-row slabs."""
     n = 0
@@ -108,36 +98,49 @@ def random_items(split, count: int) -> None:
         split[int(i)]
 
 
-def measure(out: str, repeat: int) -> list[tuple[str, float, int]]:
-    """(name, seconds, tuples) for every reader."""
+def readers(out: str) -> list[tuple[str, object, int]]:
+    """(name, zero-argument run function, tuples per run) for every reader measured."""
     m = read_manifest(out)
     paths = [os.path.join(out, s["file"]) for s in m["shards"] if s["split"] == "train"]
     split = simgen.load(out)["train"]
     n = len(split)
-    raw_h5py(paths)  # warm the page cache
-    rows = [("raw h5py, slabs of 256 (peer)", best(lambda: raw_h5py(paths), repeat), n),
-            ("TupleSplit.batches(256)", best(lambda: sum(1 for _ in split.batches(BATCH)),
-                                             repeat), n)]
+    rows = [("raw h5py, slabs of 256 (peer)", lambda: raw_h5py(paths), n),
+            ("TupleSplit.batches(256)", lambda: sum(1 for _ in split.batches(BATCH)), n)]
     for kind, label in LOADERS.items():
         loader = loader_for(out, kind)
-        drain(loader)  # first epoch starts the workers; measure warm epochs
-        rows.append((label, best(lambda: drain(loader), repeat), n))
-        del loader
+        drain(loader)  # the first epoch starts the workers; warm epochs are measured
+        rows.append((label, lambda loader=loader: drain(loader), n))
     count = min(n, 5000)
-    rows.append(("random single tuples split[i], 1 process", best(
-        lambda: random_items(split, count), repeat), count))
-    rows.append(("shuffled batches(256, shuffle=True), 1 process", best(
-        lambda: sum(1 for _ in split.batches(BATCH, shuffle=True, seed=2)), repeat), n))
+    rows.append(("random single tuples split[i], 1 process",
+                 lambda: random_items(split, count), count))
+    rows.append(("shuffled batches(256, shuffle=True), 1 process",
+                 lambda: sum(1 for _ in split.batches(BATCH, shuffle=True, seed=2)), n))
     return rows
 
 
-def report(out: str, rows: list[tuple[str, float, int]]) -> str:
+def measure(out: str, repeat: int) -> list[tuple[str, list[float], int]]:
+    """(name, seconds of every round, tuples): rounds interleave the readers, so load spikes
+    on a shared machine hit all of them alike."""
+    runs = readers(out)
+    runs[0][1]()  # warm the page cache
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for i, (_, fn, _) in enumerate(runs):
+            t = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t)
+    return [(name, seconds, n) for (name, _, n), seconds in zip(runs, times)]
+
+
+def report(out: str, rows: list[tuple[str, list[float], int]]) -> str:
+    """Markdown: median and best rate of every reader, and the medians' ratio to raw h5py."""
     per_tuple = simgen.describe(out)["tuple"]["bytes_per_tuple"]
-    raw = rows[0][2] / rows[0][1]
-    lines = ["| reader | tuples/s | MB/s | vs raw h5py |", "| --- | ---: | ---: | ---: |"]
+    raw = rows[0][2] / float(np.median(rows[0][1]))
+    lines = ["| reader | tuples/s (median) | MB/s (median) | best round | median vs raw h5py |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     for name, seconds, n in rows:
-        rate = n / seconds
-        lines.append(f"| {name} | {rate:,.0f} | {rate * per_tuple / 1e6:,.0f} | "
+        rate, top = n / float(np.median(seconds)), n / min(seconds)
+        lines.append(f"| {name} | {rate:,.0f} | {rate * per_tuple / 1e6:,.0f} | {top:,.0f} | "
                      f"{rate / raw:.0%} |")
     return "\n".join(lines)
 
@@ -146,7 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tuples", type=int, default=8000)
     ap.add_argument("--workdir", default="bench-out/loaders")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
     out = dataset(args.workdir, args.tuples)
     rows = measure(out, args.repeat)
@@ -154,7 +157,8 @@ def main() -> None:
     print(f"# loaders: {info['total']['tuples']:,} triplets 64x64x3 in "
           f"{info['total']['shards']} shards ({info['total']['bytes'] / 2**20:.0f} MiB), "
           f"python {platform.python_version()}, h5py {h5py.__version__}, "
-          f"{os.cpu_count()} cpus, best of {args.repeat}")
+          f"{os.cpu_count()} cpus, {args.repeat} interleaved rounds, load average "
+          f"{os.getloadavg()[0]:.1f}")
     print(report(out, rows))
     sys.stdout.flush()
 
