@@ -1,4 +1,5 @@
-"""PyTorch glue (`pip install simgen[torch]`): a map-style Dataset and a shard-aware sampler.
+"""PyTorch glue (`pip install simgen[torch]`): a map-style Dataset, a shard-aware sampler and
+a faster DataLoader.
 
     from torch.utils.data import DataLoader
     ds = simgen.torch.TupleDataset("ds/", split="train")
@@ -6,7 +7,8 @@
                         num_workers=2, persistent_workers=True)
     for images, labels in loader: ...     # images (B, k, H, W, C) uint8, labels (B, k-1) uint8
 
-or, fastest (one read per shard per batch, no per-tuple collation), the same in one call:
+Faster (whole batches per worker call, reused shared-memory buffers): swap DataLoader for
+`simgen.torch.TupleLoader` (same arguments), or do it all in one call:
 
     loader = simgen.torch.data_loader("ds/", batch_size=64, num_workers=2)
 
