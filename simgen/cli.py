@@ -91,7 +91,8 @@ def dataset_options(fn: Callable) -> Callable:
                           "--validation-split (both: one build, never overlapping)."),
         click.option("--labels", type=str, default="inferred", show_default=True,
                      help="inferred: class = top-level folder (keras). none: no classes, so no "
-                          "similarity labels can be formed (refused). Or use --labels-file."),
+                          "similarity labels (refused, except with --augment … --allow-self: "
+                          "each image its own class). Or use --labels-file."),
         click.option("--labels-file", type=click.Path(dir_okay=False), default=None,
                      help="Explicit labels: one integer per image file, in keras's file order "
                           "(the whole tree is walked, as keras does for labels=[...])."),

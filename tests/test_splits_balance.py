@@ -89,6 +89,7 @@ def test_groups_never_straddle_a_keras_split_nor_form_positives(tree, tmp_path):
         assert len({tuple(t) for t in ids.tolist()}) == len(ids)
     total = sum(m["splits"][s]["images"] for s in ("train", "validation"))
     assert total == 21
+    assert m["counts"]["spaces"]["combination"] == 21 * 20 // 2 - 18  # same-group pairs out
 
 
 def test_group_counts_are_exact_and_allow_same_group_restores_them(tree):
@@ -175,3 +176,20 @@ def test_strategy_plan_rejects_both_budgets():
     lay = ClassLayout.from_class_ids(np.array([0, 0, 1, 1]), 2)
     with pytest.raises(SimgenError, match="exclude each other"):
         get_strategy("random").plan(lay, 2, StrategyOptions(tuples_per_class=2), 3, 1)
+
+
+def test_stats_shows_spaces_bias_per_class_plan_and_predicted_shortfalls(sample_dir, tree):
+    res = run("stats", sample_dir, "-k", 3, "--json")
+    c = json.loads(res.output)["splits"]["train"]["counts"]
+    assert c["spaces"] == {"combination": 18_000, "permutation": 125_000, "random": 76_800}
+    assert c["bias"]["combination"] == 1.0 and c["bias"]["permutation"] == 4.0
+    src = tree({"big": 9, "small": 2, "other": 4})
+    res = run("stats", src, "-k", 4, "--strategy", "random", "--tuples-per-class", 300,
+              "--distinct-negative-classes", "--seed", 1)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    header = next(line for line in lines if line.startswith("class"))
+    assert header.split()[-3:] == ["random", "space", "planned"]
+    assert "  shortfall: class 'small': requested 300, produced 216, because its anchor space " \
+        "holds only 216 tuples" in lines  # 3 one-positive patterns · 2 · 1 · (9 · 4)
+    assert any("random: n/a" not in line and line.startswith("  random: ") for line in lines)
