@@ -41,26 +41,32 @@ def make_tree(root: str, classes: int = 20, per_class: int = 50, size: int = 80)
     return root
 
 
-def dataset(workdir: str, tuples: int) -> str:
+def dataset(workdir: str, tuples: int, layout: str = "dense") -> str:
     """Build (once) `tuples` 64x64 triplets in 64 MiB shards; return the dataset folder."""
-    out = os.path.join(workdir, f"triplets-{tuples}")
+    out = os.path.join(workdir, f"triplets-{tuples}" + ("" if layout == "dense" else f"-{layout}"))
     if os.path.exists(os.path.join(out, "manifest.json")):
         return out
     src = make_tree(os.path.join(workdir, "images"))
     simgen.build(src, out, learning_size=3, num_tuples=tuples, image_size=64, seed=0,
-                 shard_size="64MiB", quiet=True, overwrite=True)
+                 shard_size="64MiB", quiet=True, overwrite=True, layout=layout)
     return out
 
 
 def raw_h5py(paths: list[str]) -> int:
-    """The peer: every shard opened with h5py, images and labels read in BATCH-row slabs."""
+    """The peer: every shard opened with h5py, images and labels read in BATCH-row slabs
+    (indexed layout: the slab's tuple indices, then the pool images they name, gathered)."""
     n = 0
     for path in paths:
         with h5py.File(path, "r") as f:
-            images, labels = f["images"], f["labels"]
-            for a in range(0, len(images), BATCH):
-                x, y = images[a:a + BATCH], labels[a:a + BATCH]
-                n += len(x) + 0 * len(y)
+            labels = f["labels"]
+            for a in range(0, len(labels), BATCH):
+                if "pool" in f:
+                    t = f["tuples"][a:a + BATCH]
+                    lo, hi = int(t.min()), int(t.max()) + 1
+                    x = f["pool"][lo:hi][t - lo]
+                else:
+                    x = f["images"][a:a + BATCH]
+                n += len(x) + 0 * len(labels[a:a + BATCH])
     return n
 
 
@@ -150,11 +156,12 @@ def main() -> None:
     ap.add_argument("--tuples", type=int, default=8000)
     ap.add_argument("--workdir", default="bench-out/loaders")
     ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--layout", choices=["dense", "indexed"], default="dense")
     args = ap.parse_args()
-    out = dataset(args.workdir, args.tuples)
+    out = dataset(args.workdir, args.tuples, args.layout)
     rows = measure(out, args.repeat)
     info = simgen.describe(out)
-    print(f"# loaders: {info['total']['tuples']:,} triplets 64x64x3 in "
+    print(f"# loaders ({args.layout}): {info['total']['tuples']:,} triplets 64x64x3 in "
           f"{info['total']['shards']} shards ({info['total']['bytes'] / 2**20:.0f} MiB), "
           f"python {platform.python_version()}, h5py {h5py.__version__}, "
           f"{os.cpu_count()} cpus, {args.repeat} interleaved rounds, load average "

@@ -45,6 +45,8 @@ def _take(path: str, out: str) -> int:
             raise OutputLockedError(
                 f"--out {out} is being written by another simgen build ({holder}); "
                 "wait for it to finish or stop it") from None
+        except OSError:  # a filesystem without flock: the pid file is all we can offer
+            return fd
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

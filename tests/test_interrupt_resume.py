@@ -135,9 +135,12 @@ def test_sigkill_at_three_points_then_resume_gives_identical_bytes(reference, tm
         assert proc.wait() == -signal.SIGKILL
         assert_nothing_half_written(out, ref)
     assert subprocess.run(cli(src, out, "-j", "1")).returncode == 2  # unfinished: not silently
+    before = {p.name: p.stat().st_ino for p in out.glob("*-of-*.h5")}
     done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert files(out) == ref  # also: no temp file, lock or journal left
+    kept = [n for n, ino in before.items() if (out / n).stat().st_ino == ino]
+    assert len(kept) >= len(before) - 1 >= 1  # finished shards were reused, not rewritten
 
 
 def test_killed_parent_takes_its_workers_along_and_resume_finishes(reference, tmp_path):
