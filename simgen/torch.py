@@ -1,4 +1,5 @@
-"""PyTorch glue (`pip install simgen[torch]`): a map-style Dataset and a shard-aware sampler.
+"""PyTorch glue (`pip install simgen[torch]`): a map-style Dataset, a shard-aware sampler and
+a faster DataLoader.
 
     from torch.utils.data import DataLoader
     ds = simgen.torch.TupleDataset("ds/", split="train")
@@ -6,7 +7,8 @@
                         num_workers=2, persistent_workers=True)
     for images, labels in loader: ...     # images (B, k, H, W, C) uint8, labels (B, k-1) uint8
 
-or, fastest (one read per shard per batch, no per-tuple collation), the same in one call:
+Faster (whole batches per worker call, reused shared-memory buffers): swap DataLoader for
+`simgen.torch.TupleLoader` (same arguments), or do it all in one call:
 
     loader = simgen.torch.data_loader("ds/", batch_size=64, num_workers=2)
 
@@ -22,8 +24,8 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from torch.utils.data import (BatchSampler, DataLoader, Dataset, Sampler, default_collate,
-                              get_worker_info)
+from torch.utils.data import (BatchSampler, DataLoader, Dataset, RandomSampler, Sampler,
+                              SequentialSampler, default_collate, get_worker_info)
 
 from .errors import SimgenError
 from .loaders.numpy import DEFAULT_FIELDS, TupleSplit, load
@@ -170,24 +172,35 @@ class ShardSampler(Sampler[int]):
 
 
 class TupleLoader(DataLoader):
-    """A DataLoader whose workers reuse shared-memory batch buffers (see SharedRing) and which
-    hands out a private copy of every batch, so keeping batches is safe. Buffers are reused
-    in batched mode: `batch_size=None` with a sampler of index lists (what `data_loader` builds).
+    """A drop-in DataLoader for a TupleDataset that fetches whole batches per worker call
+    (`dataset[indices]`: one read per shard, no per-tuple collation), lets workers reuse
+    shared-memory batch buffers (see SharedRing), and hands out a private copy of every
+    batch, so keeping batches is safe.
 
-    Each worker cycles through prefetch_factor + 2 buffers; it can refill a buffer only after
-    the main process has taken (and copied) the batch in it, because DataLoader never gives a
-    worker more than prefetch_factor batches ahead of the consumer.
+    `TupleLoader(ds, batch_size=64, shuffle=True, num_workers=2)` takes DataLoader's
+    arguments; batch_size / shuffle / sampler / drop_last are turned into a BatchSampler, so
+    `loader.batch_size` is None. Each worker cycles through prefetch_factor + 2 buffers; it
+    can refill one only after the main process has taken (and copied) the batch in it,
+    because DataLoader never gives a worker more than prefetch_factor batches ahead.
     """
 
-    def __init__(self, dataset: Dataset, *args, **kwargs):
-        reuse = isinstance(dataset, TupleDataset) and dataset.custom_transform is None
-        if reuse:
+    def __init__(self, dataset: Dataset, batch_size: int | None = 1, shuffle: bool | None = None,
+                 sampler: Sampler | None = None, drop_last: bool = False, **kwargs):
+        ours = isinstance(dataset, TupleDataset)
+        if ours:
             dataset = copy.copy(dataset)  # the caller's dataset stays safe in other loaders
-        super().__init__(dataset, *args, **kwargs)
-        batched = self.batch_size is None  # the sampler yields index lists: dataset[indices]
-        self.ring_size = (self.prefetch_factor or 2) + 2 if reuse and batched and \
-            self.num_workers else 0
-        if reuse:
+        if ours and batch_size is not None and kwargs.get("batch_sampler") is None \
+                and "collate_fn" not in kwargs and not (sampler is not None and shuffle):
+            if sampler is None:
+                sampler = (RandomSampler(dataset, generator=kwargs.get("generator")) if shuffle
+                           else SequentialSampler(dataset))
+            sampler = BatchSampler(sampler, batch_size, drop_last)
+            batch_size, shuffle, drop_last = None, None, False
+        super().__init__(dataset, batch_size=batch_size, shuffle=shuffle, sampler=sampler,
+                         drop_last=drop_last, **kwargs)
+        reuse = ours and dataset.custom_transform is None and self.batch_size is None
+        self.ring_size = (self.prefetch_factor or 2) + 2 if reuse and self.num_workers else 0
+        if ours:
             dataset.ring_size = self.ring_size
 
     def __iter__(self):
@@ -204,11 +217,11 @@ class TupleLoader(DataLoader):
 def data_loader(path: str, split: str = "train", batch_size: int = 64, shuffle: bool = True,
                 seed: int = 0, buffer_size: int = 4096, num_workers: int = 2,
                 drop_last: bool = False, fields: Sequence[str] = DEFAULT_FIELDS,
-                transform: Callable[[tuple], object] | None = None, **kwargs) -> DataLoader:
-    """A ready DataLoader over ShardSampler batches: each worker reads a whole batch at once
-    (`dataset[indices]`), so no per-tuple collation; persistent workers when there are any."""
+                transform: Callable[[tuple], object] | None = None, **kwargs) -> "TupleLoader":
+    """A ready TupleLoader over ShardSampler batches (shard by shard, shuffle buffer);
+    persistent workers when there are any. Extra keywords go to DataLoader."""
     dataset = TupleDataset(path, split, fields=fields, transform=transform)
     sampler = ShardSampler(dataset, shuffle=shuffle, buffer_size=buffer_size, seed=seed)
     kwargs.setdefault("persistent_workers", num_workers > 0)
-    return TupleLoader(dataset, batch_size=None, num_workers=num_workers,
-                       sampler=BatchSampler(sampler, batch_size, drop_last), **kwargs)
+    return TupleLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
+                       num_workers=num_workers, **kwargs)
