@@ -154,7 +154,7 @@ def space_options(fn: Callable) -> Callable:
                      help="k≥3: every negative of a tuple from a different class."),
         click.option("--allow-small-classes", is_flag=True,
                      help="Use classes too small to anchor a tuple only as negatives."),
-        click.option("--split-classes", type=float, default=None,
+        click.option("--split-classes", type=float, default=None, metavar="FRACTION",
                      help="Class-disjoint split: the first FRACTION of classes (sorted) train, "
                           "the rest test (CUB-200 / Cars196 convention)."),
         click.option("--class-split-file", type=click.Path(dir_okay=False), default=None,
@@ -262,6 +262,7 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
       simgen build photos/ -k 3 --num-tuples 20000 --image-size 64 --seed 7 --out ds/
       simgen build photos/ -k 2 --strategy random --positive-ratio 0.5 -n 5000 --out pairs/
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
+      simgen build photos/ -k 4 --split-classes 0.5 --tuples-per-class 500 --seed 1 --dry-run
     """
     config = _config(directory, **kw)
     if dry_run:
