@@ -127,6 +127,9 @@ def test_distinct_class_sets_object_path_matches_int64(sizes, q):
     fast = DistinctClassSets(sizes_a, starts, q)
     big = DistinctClassSets(sizes_a, starts, q)
     big.__dict__["table"] = fast.table.astype(object)  # what a > 2^62 table looks like
+    wrong = DistinctClassSets(sizes_a, starts, q)  # float guesses all wrong: exact fallback
+    wrong.__dict__["table"] = fast.table.astype(object)
+    wrong.__dict__["approx"] = np.zeros(fast.table.shape)
     for alpha in range(len(sizes)):
         n = int(fast.count_without(np.array([alpha]))[0])
         assert n == counts.elementary_symmetric_excluding(sizes, q)[alpha]
@@ -137,6 +140,7 @@ def test_distinct_class_sets_object_path_matches_int64(sizes, q):
         a = fast.unrank(ranks, alphas)
         b = big.unrank(ranks.astype(object), alphas)
         assert np.array_equal(a, b)
+        assert np.array_equal(a, wrong.unrank(ranks.astype(object), alphas))
         classes = np.searchsorted(starts + sizes_a, a, side="right")
         assert (classes != alpha).all() and (np.diff(classes, axis=1) > 0).all()
         assert len({tuple(t) for t in a.tolist()}) == n
