@@ -2,7 +2,7 @@
 
     python benchmarks/loaders.py [--tuples 8000] [--workdir bench-out/loaders] [--repeat 3]
 
-Measures, best of --repeat, data in the page cache (what a training loop sees after the
+Measures --repeat interleaved rounds (median and best), data in the page cache (what a training loop sees after the
 first epoch):
 * sequential: raw h5py slab reads of every shard (the peer) vs the PyTorch DataLoader over
   simgen.torch.TupleDataset with 2 workers (target: >= 80 % of raw), vs TupleSplit.batches;
@@ -41,36 +41,32 @@ def make_tree(root: str, classes: int = 20, per_class: int = 50, size: int = 80)
     return root
 
 
-def dataset(workdir: str, tuples: int) -> str:
+def dataset(workdir: str, tuples: int, layout: str = "dense") -> str:
     """Build (once) `tuples` 64x64 triplets in 64 MiB shards; return the dataset folder."""
-    out = os.path.join(workdir, f"triplets-{tuples}")
+    out = os.path.join(workdir, f"triplets-{tuples}" + ("" if layout == "dense" else f"-{layout}"))
     if os.path.exists(os.path.join(out, "manifest.json")):
         return out
     src = make_tree(os.path.join(workdir, "images"))
     simgen.build(src, out, learning_size=3, num_tuples=tuples, image_size=64, seed=0,
-                 shard_size="64MiB", quiet=True, overwrite=True)
+                 shard_size="64MiB", quiet=True, overwrite=True, layout=layout)
     return out
 
 
-def best(fn, repeat: int) -> float:
-    """Fastest wall time of `repeat` calls of fn()."""
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def raw_h5py(paths: list[str]) -> int:
-    """The peer: every shard opened with h5py, images and labels read in BATCH-row slabs."""
+    """The peer: every shard opened with h5py, images and labels read in BATCH-row slabs
+    (indexed layout: the slab's tuple indices, then the pool images they name, gathered)."""
     n = 0
     for path in paths:
         with h5py.File(path, "r") as f:
-            images, labels = f["images"], f["labels"]
-            for a in range(0, len(images), BATCH):
-                x, y = images[a:a + BATCH], labels[a:a + BATCH]
-                n += len(x) + 0 * len(y)
+            labels = f["labels"]
+            for a in range(0, len(labels), BATCH):
+                if "pool" in f:
+                    t = f["tuples"][a:a + BATCH]
+                    lo, hi = int(t.min()), int(t.max()) + 1
+                    x = f["pool"][lo:hi][t - lo]
+                else:
+                    x = f["images"][a:a + BATCH]
+                n += len(x) + 0 * len(labels[a:a + BATCH])
     return n
 
 
@@ -108,36 +104,49 @@ def random_items(split, count: int) -> None:
         split[int(i)]
 
 
-def measure(out: str, repeat: int) -> list[tuple[str, float, int]]:
-    """(name, seconds, tuples) for every reader."""
+def readers(out: str) -> list[tuple[str, object, int]]:
+    """(name, zero-argument run function, tuples per run) for every reader measured."""
     m = read_manifest(out)
     paths = [os.path.join(out, s["file"]) for s in m["shards"] if s["split"] == "train"]
     split = simgen.load(out)["train"]
     n = len(split)
-    raw_h5py(paths)  # warm the page cache
-    rows = [("raw h5py, slabs of 256 (peer)", best(lambda: raw_h5py(paths), repeat), n),
-            ("TupleSplit.batches(256)", best(lambda: sum(1 for _ in split.batches(BATCH)),
-                                             repeat), n)]
+    rows = [("raw h5py, slabs of 256 (peer)", lambda: raw_h5py(paths), n),
+            ("TupleSplit.batches(256)", lambda: sum(1 for _ in split.batches(BATCH)), n)]
     for kind, label in LOADERS.items():
         loader = loader_for(out, kind)
-        drain(loader)  # first epoch starts the workers; measure warm epochs
-        rows.append((label, best(lambda: drain(loader), repeat), n))
-        del loader
+        drain(loader)  # the first epoch starts the workers; warm epochs are measured
+        rows.append((label, lambda loader=loader: drain(loader), n))
     count = min(n, 5000)
-    rows.append(("random single tuples split[i], 1 process", best(
-        lambda: random_items(split, count), repeat), count))
-    rows.append(("shuffled batches(256, shuffle=True), 1 process", best(
-        lambda: sum(1 for _ in split.batches(BATCH, shuffle=True, seed=2)), repeat), n))
+    rows.append(("random single tuples split[i], 1 process",
+                 lambda: random_items(split, count), count))
+    rows.append(("shuffled batches(256, shuffle=True), 1 process",
+                 lambda: sum(1 for _ in split.batches(BATCH, shuffle=True, seed=2)), n))
     return rows
 
 
-def report(out: str, rows: list[tuple[str, float, int]]) -> str:
+def measure(out: str, repeat: int) -> list[tuple[str, list[float], int]]:
+    """(name, seconds of every round, tuples): rounds interleave the readers, so load spikes
+    on a shared machine hit all of them alike."""
+    runs = readers(out)
+    runs[0][1]()  # warm the page cache
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeat):
+        for i, (_, fn, _) in enumerate(runs):
+            t = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t)
+    return [(name, seconds, n) for (name, _, n), seconds in zip(runs, times)]
+
+
+def report(out: str, rows: list[tuple[str, list[float], int]]) -> str:
+    """Markdown: median and best rate of every reader, and the medians' ratio to raw h5py."""
     per_tuple = simgen.describe(out)["tuple"]["bytes_per_tuple"]
-    raw = rows[0][2] / rows[0][1]
-    lines = ["| reader | tuples/s | MB/s | vs raw h5py |", "| --- | ---: | ---: | ---: |"]
+    raw = rows[0][2] / float(np.median(rows[0][1]))
+    lines = ["| reader | tuples/s (median) | MB/s (median) | best round | median vs raw h5py |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     for name, seconds, n in rows:
-        rate = n / seconds
-        lines.append(f"| {name} | {rate:,.0f} | {rate * per_tuple / 1e6:,.0f} | "
+        rate, top = n / float(np.median(seconds)), n / min(seconds)
+        lines.append(f"| {name} | {rate:,.0f} | {rate * per_tuple / 1e6:,.0f} | {top:,.0f} | "
                      f"{rate / raw:.0%} |")
     return "\n".join(lines)
 
@@ -146,15 +155,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tuples", type=int, default=8000)
     ap.add_argument("--workdir", default="bench-out/loaders")
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--layout", choices=["dense", "indexed"], default="dense")
     args = ap.parse_args()
-    out = dataset(args.workdir, args.tuples)
+    out = dataset(args.workdir, args.tuples, args.layout)
     rows = measure(out, args.repeat)
     info = simgen.describe(out)
-    print(f"# loaders: {info['total']['tuples']:,} triplets 64x64x3 in "
+    print(f"# loaders ({args.layout}): {info['total']['tuples']:,} triplets 64x64x3 in "
           f"{info['total']['shards']} shards ({info['total']['bytes'] / 2**20:.0f} MiB), "
           f"python {platform.python_version()}, h5py {h5py.__version__}, "
-          f"{os.cpu_count()} cpus, best of {args.repeat}")
+          f"{os.cpu_count()} cpus, {args.repeat} interleaved rounds, load average "
+          f"{os.getloadavg()[0]:.1f}")
     print(report(out, rows))
     sys.stdout.flush()
 

@@ -7,12 +7,12 @@ import os
 from .config import BuildConfig
 from .errors import DatasetExistsError, SimgenError
 from .executor import default_workers, run_shards
-from .job import Job, plan_job, split_summary
+from .job import Job, plan_job, source_counts, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
 from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
-from . import counts, journal
+from . import journal
 from .augment import augment_schema
 
 
@@ -49,7 +49,11 @@ def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | N
 def _reopen(out: str, key: str | None) -> None:
     """--resume on a finished dataset of the same job: re-check its shards like a journal."""
     manifest = read_manifest(out)
-    if journal.manifest_key(manifest) != key:
+    try:
+        same = journal.manifest_key(manifest) == key
+    except (KeyError, TypeError):  # a hand-edited or foreign manifest: not this job's
+        same = False
+    if not same:
         raise DatasetExistsError(
             f"--out {out} holds a different dataset (other options, inputs or library "
             "versions); pass --overwrite to replace it")
@@ -77,7 +81,7 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
         },
         "sources": list(job.index.paths),
         "skipped": [b.as_dict() for b in job.skipped],
-        "counts": counts.summary(sizes, k, cfg.positives if k >= 3 else 1),
+        "counts": source_counts(job),
         "splits": {name: split_summary(s, k, cfg.positives) for name, s in job.splits.items()},
         "schema": {
             "libver": list(LIBVER),

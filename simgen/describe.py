@@ -43,10 +43,15 @@ def formulas(counts: dict) -> list[dict]:
 
 
 def tuple_schema(schema: dict) -> dict:
-    """Per-tuple shape and dtype of every field, and the bytes one tuple takes when dense."""
+    """Per-tuple shape and dtype of every field as a reader returns it (the indexed layout's
+    pool + tuples read back as images), and the bytes one tuple takes when dense."""
     fields = {name: {"dtype": schema[name]["dtype"], "shape": list(schema[name]["shape"][1:])}
               for name in ("images", "labels", "classes", "sources", "class_labels")
               if name in schema}
+    if "images" not in fields and "pool" in schema and "tuples" in schema:
+        k = schema["tuples"]["shape"][1]
+        fields = {"images": {"dtype": schema["pool"]["dtype"],
+                             "shape": [k, *schema["pool"]["shape"][1:]]}, **fields}
     size = sum(DTYPE_BYTES.get(f["dtype"], 0) * math.prod(f["shape"]) for f in fields.values())
     return {"fields": fields, "bytes_per_tuple": size}
 
@@ -84,8 +89,8 @@ def describe(path: str) -> dict:
 
 def _header(d: dict) -> list[str]:
     c, src = d["config"], d["source"]
-    classes = ", ".join(f"{n} {x:,}" for n, x in zip(src.get("class_names", []),
-                                                      src.get("class_counts", [])))
+    pairs = list(zip(src.get("class_names", []), src.get("class_counts", [])))
+    classes = ", ".join(f"{n} {x:,}" for n, x in pairs[:8]) + (", …" if len(pairs) > 8 else "")
     shape = ", ".join(f"{n} {f['dtype']} {tuple(f['shape'])}"
                       for n, f in d["tuple"]["fields"].items())
     return [

@@ -189,12 +189,22 @@ def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
         with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar, \
                 task_runner(job, workers, max(decode_jobs, len(specs)), bar) as runner:
             decode_stage(runner, caches, quiet)
-            futures = {runner.submit(_shard_task, s, out, by_split[s.split]): s for s in specs}
-            for fut in as_completed(futures):
-                entry = worker_result(fut, f"building {futures[fut].name}")
+
+            def collect(fut: Future, spec: ShardSpec) -> None:
+                entry = worker_result(fut, f"building {spec.name}")
                 results[entry["file"]] = entry
-                if on_done:
+                if on_done:  # the journal: as soon as each shard is done, not at the end
                     on_done(entry)
+
+            pending = {}
+            for spec in specs:
+                fut = runner.submit(_shard_task, spec, out, by_split[spec.split])
+                if fut.done():  # the inline runner finished it already
+                    collect(fut, spec)
+                else:
+                    pending[fut] = spec
+            for fut in as_completed(pending):
+                collect(fut, pending[fut])
     finally:
         decodecache.remove(caches)
     return [results[s.name] for s in specs]

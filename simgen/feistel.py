@@ -31,6 +31,11 @@ def _half_bits(size: np.ndarray) -> np.ndarray:
     return np.array([lookup[s] for s in size.tolist()], dtype=np.int64)
 
 
+def _u64(values: np.ndarray) -> np.ndarray:
+    """Python ints below 2**64 (object array) → uint64."""
+    return np.array(values.tolist(), dtype=np.uint64)
+
+
 class FeistelPermutation:
     """A family of permutations π_s of [0, size_s), one per stream id s, keyed by `keys`."""
 
@@ -50,12 +55,44 @@ class FeistelPermutation:
             size_arr = size_arr.astype(np.uint64)
         half = _half_bits(np.asarray(size_arr))
         stream = np.broadcast_to(np.asarray(stream, dtype=np.int64), (rows,))
+        if obj and rows and int(half.max()) <= 63:
+            return self._by_halves(x, size_arr, half, stream)
         y = self._encrypt(x, half, stream, obj)
         walk = y >= size_arr
         while walk.any():
             y[walk] = self._encrypt(y[walk], half[walk], stream[walk], obj)
             walk = y >= size_arr
         return y if obj else y.astype(np.int64)
+
+    def _by_halves(self, x: np.ndarray, size: np.ndarray, half: np.ndarray,
+                   stream: np.ndarray) -> np.ndarray:
+        """The object-dtype permutation for sizes up to 2**126, computed on uint64 halves.
+
+        Identical output to `_encrypt` on Python ints (every round works below 2**64), but
+        the rounds and the cycle-walking comparisons run in uint64; Python ints are touched
+        only to split the input and join the result.
+        """
+        h_obj = half.astype(object)
+        mask_obj = (np.ones(len(x), dtype=object) << h_obj) - 1
+        left, right = _u64(x >> h_obj), _u64(x & mask_obj)
+        size_hi, size_lo = _u64(size >> h_obj), _u64(size & mask_obj)
+        h = half.astype(np.uint64)
+        mask = (np.uint64(1) << h) - np.uint64(1)
+        tweak = mix64(stream.astype(np.uint64) + np.uint64(1))
+        left, right = self._rounds(left, right, mask, tweak)
+        walk = (left > size_hi) | ((left == size_hi) & (right >= size_lo))
+        while walk.any():
+            left[walk], right[walk] = self._rounds(left[walk], right[walk], mask[walk],
+                                                   tweak[walk])
+            walk = (left > size_hi) | ((left == size_hi) & (right >= size_lo))
+        return (left.astype(object) << h_obj) | right.astype(object)
+
+    def _rounds(self, left: np.ndarray, right: np.ndarray, mask: np.ndarray,
+                tweak: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        for key in self.keys:
+            f = mix64(right ^ tweak ^ np.uint64(key)) & mask
+            left, right = right, left ^ f
+        return left, right
 
     def _encrypt(self, x, half, stream, obj):
         if obj:

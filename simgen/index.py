@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -104,9 +105,17 @@ def list_class_dirs(directory: str) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=65536)
+def _dir_prefix(top: str, root: str) -> str:
+    """'<basename(top)>/<root relative to top>/' ('/'-separated; '' for the bare top), once
+    per folder instead of an os.path.relpath per file (stats on 100k files stays fast)."""
+    rel = os.path.relpath(root, top)
+    head = os.path.join(os.path.basename(top), "" if rel == "." else rel)
+    return head.replace(os.sep, "/").rstrip("/") + "/" if head else ""
+
+
 def _relpath(top: str, root: str, fname: str) -> str:
-    rel = os.path.join(os.path.basename(top), os.path.relpath(os.path.join(root, fname), top))
-    return rel.replace(os.sep, "/")
+    return _dir_prefix(top, root) + fname
 
 
 def index_directory(

@@ -17,7 +17,7 @@ from .manifest import config_hash
 from .plan import Plan
 from .shards import ShardSpec, shard_specs
 from .class_split import classes_by_fraction, classes_from_file, group_ids, split_by_classes
-from .space_stats import plan_summary, strategy_spaces
+from .space_stats import plan_summary, strategy_bias, strategy_spaces
 from .split import keras_shuffle, split_index
 from .strategies import StrategyOptions, get_strategy
 from .strategies.spaces import ClassLayout
@@ -245,12 +245,26 @@ def split_counts(part: SourceIndex, k: int, positives: int) -> dict:
     }
 
 
+def source_counts(job: Job) -> dict:
+    """The manifest's counts over the whole source: the paper's formulas, plus every
+    strategy's space and bias from the same space code as the splits (groups, self-pairs and
+    distinct negative classes included)."""
+    config, k = job.config, job.config.learning_size
+    out = counts.summary(job.index.class_counts().tolist(), k,
+                         config.positives if k >= 3 else 1)
+    layout = split_layout(config, job.index, job.index.num_classes, job.groups)
+    out["spaces"] = strategy_spaces(layout, k, strategy_options(config))
+    out["bias"] = strategy_bias(layout, k, strategy_options(config))
+    return out
+
+
 def split_summary(split: SplitPlan, k: int, positives: int) -> dict:
     """Per-split entry of the manifest: counts, every strategy's space, and what was planned
     (tuples, space, per-class, shortfalls), all from the code that draws the tuples."""
     out = split_counts(split.index, k, positives)
     options = split.options or StrategyOptions(positives)
     out["counts"]["spaces"] = strategy_spaces(split.plan.layout, k, options)
+    out["counts"]["bias"] = strategy_bias(split.plan.layout, k, options)
     out["class_names"] = [n for n, c in zip(split.index.class_names, out["class_counts"]) if c]
     return {**out, **plan_summary(split.plan, split.index.class_names),
             "shards": len(split.shards)}
@@ -264,6 +278,7 @@ def split_stats(config: BuildConfig, name: str, part: SourceIndex, index: Source
     out = split_counts(part, k, config.positives)
     layout = split_layout(config, part, index.num_classes, groups)
     out["counts"]["spaces"] = strategy_spaces(layout, k, strategy_options(config))
+    out["counts"]["bias"] = strategy_bias(layout, k, strategy_options(config))
     try:
         plan = plan_split(config, name, part, index, groups, wanted, single)
         out["plan"] = plan_summary(plan, index.class_names)

@@ -6,7 +6,6 @@ time inside only serve to name the holder in the refusal.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import socket
@@ -34,6 +33,8 @@ def _holder(fd: int) -> str:
 
 def _take(path: str, out: str) -> int:
     """An fd on `path` holding an exclusive flock, or OutputLockedError naming the holder."""
+    import fcntl  # POSIX only; imported here so that `import simgen` works everywhere
+
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -44,6 +45,8 @@ def _take(path: str, out: str) -> int:
             raise OutputLockedError(
                 f"--out {out} is being written by another simgen build ({holder}); "
                 "wait for it to finish or stop it") from None
+        except OSError:  # a filesystem without flock: the pid file is all we can offer
+            return fd
         try:
             same = os.stat(path).st_ino == os.fstat(fd).st_ino
         except FileNotFoundError:

@@ -70,8 +70,10 @@ def format_split_stats(name: str, split: dict, class_names: list[str],
                     f"{a['total']:,} tuples ({a['distinct_negative_classes']:,} with negatives "
                     "from distinct classes)"]
     spaces = c["spaces"]
-    out += ["", f"tuple spaces for k={k}: " + ", ".join(
-        f"{s} {n:,}" if isinstance(n, int) else f"{s} {n}" for s, n in spaces.items())]
+    bias = c.get("bias", {})
+    out += ["", f"tuple spaces for k={k} (negatives per positive):"] + [
+        f"  {s}: {n:,} tuples ({_num(bias.get(s))}:1)" if isinstance(n, int) else f"  {s}: {n}"
+        for s, n in spaces.items()]
     return out + plan_lines(plan, strategy)
 
 

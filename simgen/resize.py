@@ -117,8 +117,7 @@ def area_weights(in_size: int, out_size: int) -> np.ndarray:
     return weights
 
 
-@lru_cache(maxsize=512)
-def weight_matrix(in_size: int, out_size: int, method: str, antialias: bool) -> np.ndarray:
+def compute_weights(in_size: int, out_size: int, method: str, antialias: bool) -> np.ndarray:
     """float32 (out, in) weights taking one axis from in_size to out_size samples."""
     if method == "area":
         weights = area_weights(in_size, out_size)
@@ -131,6 +130,12 @@ def weight_matrix(in_size: int, out_size: int, method: str, antialias: bool) -> 
     return weights
 
 
+@lru_cache(maxsize=64)
+def weight_matrix(in_size: int, out_size: int, method: str, antialias: bool) -> np.ndarray:
+    """compute_weights, cached (only small or dense cases use the full matrix)."""
+    return compute_weights(in_size, out_size, method, antialias)
+
+
 @lru_cache(maxsize=512)
 def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     """resize_nearest_neighbor, half-pixel centres: floor((i + 0.5) * in / out), clamped."""
@@ -139,11 +144,15 @@ def nearest_indices(in_size: int, out_size: int) -> np.ndarray:
     return np.minimum(src.astype(np.int64), in_size - 1)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def band(in_size: int, out_size: int, method: str, antialias: bool,
          ) -> tuple[np.ndarray, np.ndarray]:
-    """The weight matrix as a band: window start per output (out,) and its taps (out, span)."""
-    weights = weight_matrix(in_size, out_size, method, antialias)
+    """The weight matrix as a band: window start per output (out,) and its taps (out, span).
+
+    Cached per (in_size, out_size, method, antialias); a band is small (out × taps) even for
+    large photos, so many distinct input sizes stay cheap to keep.
+    """
+    weights = compute_weights(in_size, out_size, method, antialias)
     nonzero = weights != 0
     first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), 0)
     last = np.where(nonzero.any(axis=1), in_size - 1 - nonzero[:, ::-1].argmax(axis=1), 0)

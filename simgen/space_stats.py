@@ -12,7 +12,7 @@ import numpy as np
 from .errors import SimgenError
 from .plan import Plan
 from .strategies import STRATEGIES, StrategyOptions
-from .strategies.spaces import ClassLayout
+from .strategies.spaces import ClassLayout, OrderedProduct
 
 
 def strategy_spaces(layout: ClassLayout, k: int, options: StrategyOptions) -> dict:
@@ -23,6 +23,34 @@ def strategy_spaces(layout: ClassLayout, k: int, options: StrategyOptions) -> di
             out[name] = strategy.space(layout, k, options).size
         except SimgenError as exc:
             out[name] = f"n/a: {exc}"
+    return out
+
+
+def slot_totals(space, layout: ClassLayout) -> tuple[int, int]:
+    """(positive, negative) non-anchor elements summed over every tuple of `space`."""
+    parts = getattr(space, "parts", None) or (space,)
+    if all(hasattr(p, "pattern") for p in parts):  # anchor spaces: P and Q per part
+        return (sum(p.size * p.positives for p in parts),
+                sum(p.size * p.negatives for p in parts))
+    c = [int(x) for x in layout.sizes.tolist()]
+    n = sum(c)
+    cross = sum(x * (n - x) for x in c)  # ordered cross-class (anchor, other) pairs
+    if isinstance(space, OrderedProduct):  # every slot independent: N^(k-2) per (anchor, slot)
+        per_slot = (space.k - 1) * n ** (space.k - 2)
+        return per_slot * sum(x * x for x in c), per_slot * cross
+    return space.size - cross // 2, cross // 2  # unordered pairs: the rest are positives
+
+
+def strategy_bias(layout: ClassLayout, k: int, options: StrategyOptions) -> dict:
+    """{strategy: negatives per positive over its whole space (None: no positives / n/a)}."""
+    out: dict = {}
+    for name, strategy in STRATEGIES.items():
+        try:
+            pos, neg = slot_totals(strategy.space(layout, k, options), layout)
+        except SimgenError:
+            out[name] = None
+            continue
+        out[name] = neg / pos if pos else None
     return out
 
 

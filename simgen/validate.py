@@ -22,9 +22,11 @@ from .index import SourceIndex
 
 ON_ERROR = ("fail", "skip")
 DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # Pillow's decompression-bomb limit (89,478,485)
-# Modes imaging.to_mode turns into L / RGB / RGBA with meaningful values.
+# Modes imaging.to_mode turns into L / RGB / RGBA with meaningful values. Not "F": a float
+# image (e.g. a 32-bit float TIFF) has no standard 8-bit scale; clipping its usual [0, 1]
+# range would silently give black pictures, so such a file is reported instead.
 SUPPORTED_MODES = frozenset({
-    "1", "L", "LA", "La", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr",
+    "1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV",
     "I", "I;16", "I;16B", "I;16L", "I;16N",
 })
 PARALLEL_FROM = 64  # files; below this a thread pool costs more than it saves
@@ -103,7 +105,7 @@ def check_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
                     return (f"decompression bomb: {width}x{height} = {width * height:,} pixels "
                             f"exceeds --max-pixels {max_pixels:,}")
                 if img.mode not in SUPPORTED_MODES:
-                    return f"unsupported mode {img.mode!r}"
+                    return f"unsupported mode {img.mode!r} (float or unknown pixel values)"
                 _probe(img)
     except Image.DecompressionBombError as exc:
         return f"decompression bomb: {exc}"

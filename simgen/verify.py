@@ -61,20 +61,13 @@ class DatasetCheck:
         self.source_class = np.array(
             [lookup.get(p.split("/")[0], -1) for p in manifest["sources"]], dtype=np.int64)
         self.num_classes = len(names)
+        # classes are the top-level folders only with labels="inferred" (keras's default)
+        self.folder_classes = manifest["config"].get("labels", "inferred") == "inferred"
         self.tuples: dict[str, list[np.ndarray]] = {}
+        self.classes: list[np.ndarray] = []
 
     def add(self, file: str, reason: str) -> None:
         self.problems.append(Problem(file, reason))
-
-    def schema_shape(self, name: str, n: int) -> tuple:
-        spec = self.m["schema"][name]
-        return tuple(n if d == "n" else d for d in spec["shape"])
-
-    def pixel_shape(self) -> tuple:
-        """(H, W, C) of one image, from the schema's pool or images entry."""
-        schema = self.m["schema"]
-        return tuple(schema["pool"]["shape"][1:] if "pool" in schema
-                     else schema["images"]["shape"][2:])
 
     def check_entry(self, entry: dict) -> None:
         """File-level checks of one manifest shard entry, then its contents."""
@@ -98,46 +91,64 @@ class DatasetCheck:
         except (OSError, KeyError, ValueError) as exc:
             self.add(name, f"unreadable HDF5: {exc}")
 
-    def check_contents(self, f: h5py.File, entry: dict) -> None:
-        attrs, n = f.attrs, entry["num_tuples"]
-        want = {"format": FORMAT, "split": entry["split"], "shard_index": entry["index"],
+    def check_attrs(self, f: h5py.File, entry: dict) -> None:
+        want = {"format": FORMAT, "format_version": self.m["format_version"],
+                "split": entry["split"], "shard_index": entry["index"],
                 "config_hash": self.m["config_hash"]}
         for key, value in want.items():
-            got = attrs.get(key)
+            got = f.attrs.get(key)
             got = got.decode() if isinstance(got, bytes) else got
+            got = got.item() if isinstance(got, np.generic) else got
             _expect(got == value, f"attribute {key}={got!r}, manifest says {value!r}")
-        layout = self.m["schema"].get("layout", "dense")
-        k = self.m["config"]["learning_size"]
-        labels = _dataset(f, "labels", "uint8", (n, k - 1))[:]
-        classes = _dataset(f, "classes", "int32", (n, k))[:]
-        sources = _dataset(f, "sources", "int32", (n, k))[:]
-        if layout == "indexed":
-            self.check_indexed(f, n, k, sources)
-        else:
-            _dataset(f, "images", "uint8", self.schema_shape("images", n))
+
+    def datasets(self, f: h5py.File, n: int) -> dict[str, h5py.Dataset]:
+        """Every dataset the manifest's schema lists, checked for dtype and shape
+        ("n" = the shard's tuples, "u" = its pool of unique images)."""
+        pool = f.get("pool")
+        sizes = {"n": n, "u": pool.shape[0] if isinstance(pool, h5py.Dataset) and pool.shape
+                 else -1}
+        out = {}
+        for name, spec in self.m["schema"].items():
+            if isinstance(spec, dict) and "dtype" in spec and "shape" in spec:
+                shape = tuple(sizes.get(d, d) if isinstance(d, str) else d
+                              for d in spec["shape"])
+                out[name] = _dataset(f, name, spec["dtype"], shape)
+        for name in ("labels", "classes", "sources"):
+            _expect(name in out, f"the manifest's schema does not list {name!r}")
+        return out
+
+    def check_contents(self, f: h5py.File, entry: dict) -> None:
+        """Attributes, schema, then what the numbers must satisfy."""
+        self.check_attrs(f, entry)
+        arrays = self.datasets(f, entry["num_tuples"])
+        labels, classes, sources = (arrays[x][:] for x in ("labels", "classes", "sources"))
+        if "tuples" in arrays:
+            self.check_indexed(arrays["pool"], arrays["tuples"][:], sources)
         _expect(np.array_equal(labels, tuple_labels(classes)),
                 "labels disagree with the classes of the tuple elements")
         _expect(((sources >= 0) & (sources < self.num_sources)).all(),
                 "source ids outside the manifest's source list")
         _expect(((classes >= 0) & (classes < self.num_classes)).all(), "class ids out of range")
-        _expect(np.array_equal(self.source_class[sources], classes),
+        _expect(not self.folder_classes or np.array_equal(self.source_class[sources], classes),
                 "class ids disagree with the class folders of their source files")
         self.tuples.setdefault(entry["split"], []).append(sources)
+        self.classes.append(np.stack([sources.ravel(), classes.ravel()], axis=1))
 
-    def check_indexed(self, f: h5py.File, n: int, k: int, sources: np.ndarray) -> None:
-        """layout="indexed": a pool of unique images, (n, k) indices into it, one source each."""
-        pool = f.get("pool")
-        _expect(isinstance(pool, h5py.Dataset), "dataset 'pool' is missing")
-        u = pool.shape[0] if pool.shape else -1
-        _dataset(f, "pool", "uint8", (u, *self.pixel_shape()))
-        tuples = _dataset(f, "tuples", "int32", (n, k))[:]
-        _expect(((tuples >= 0) & (tuples < u)).all(), "tuple indices outside the image pool")
+    @staticmethod
+    def check_indexed(pool: h5py.Dataset, tuples: np.ndarray, sources: np.ndarray) -> None:
+        """layout="indexed": tuples index the pool, and each pool image is one source file."""
+        _expect(((tuples >= 0) & (tuples < len(pool))).all(),
+                "tuple indices outside the image pool")
         pairs = np.unique(np.stack([tuples.ravel(), sources.ravel()], axis=1), axis=0)
         _expect(len(pairs) == len(np.unique(pairs[:, 0])),
                 "one pool image stands for two different source files")
 
     def check_splits(self) -> None:
-        """No tuple twice within a split; no source image in two splits."""
+        """No tuple twice within a split; no source image in two splits or two classes."""
+        if self.classes:
+            pairs = np.unique(np.concatenate(self.classes), axis=0)
+            if len(pairs) != len(np.unique(pairs[:, 0])):
+                self.add(MANIFEST, "a source image carries two different class ids")
         seen: dict[int, str] = {}
         for split, parts in self.tuples.items():
             rows = np.concatenate(parts)

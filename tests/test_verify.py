@@ -182,18 +182,19 @@ def test_nothing_is_ever_unpickled(copy, tmp_path, monkeypatch):
     assert not marker.exists()
 
 
-def test_indexed_layout_is_verified_too(copy):
-    from shard_tools import convert
-
-    convert(copy, "indexed")
-    m = manifest(copy)
-    reseal(copy, m)
-    assert verify(str(copy)) == []
+def test_indexed_layout_is_verified_too(built, tmp_path):
+    src = built.parent / "src"
+    out = tmp_path / "indexed"
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=60, image_size=8,
+                 shard_size="8KiB", seed=2, workers=1, quiet=True, layout="indexed")
+    assert manifest(out)["schema"]["layout"] == "indexed"
+    assert verify(str(out)) == []
+    m = manifest(out)
     name = m["shards"][0]["file"]
-    with h5py.File(copy / name, "r+") as f:
+    with h5py.File(out / name, "r+") as f:
         tuples = f["tuples"][:]
         tuples[0, 0] = len(f["pool"])  # one past the end of the pool
         f["tuples"][:] = tuples
-    reseal(copy, m)
-    assert [p.as_dict() for p in verify(str(copy))] == [
+    reseal(out, m)
+    assert [p.as_dict() for p in verify(str(out))] == [
         {"file": name, "reason": "tuple indices outside the image pool"}]

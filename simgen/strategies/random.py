@@ -40,12 +40,12 @@ def ratio_shortfalls(counts: np.ndarray, ideal: np.ndarray, capacity: np.ndarray
     for p in range(k):
         got, want = int(counts[npos == p].sum()), int(ideal[npos == p].sum())
         if got < want:
-            cap = sum(int(v) for v in capacity[npos == p].ravel().tolist())
+            short = (npos == p)[:, None] & (counts < ideal)
+            cap = sum(int(v) for v in capacity[short].tolist())
             out.append(shortfall(
                 f"tuples with {p} positive(s)", want, got,
-                f"only {cap:,} such tuples exist in the anchor classes that wanted them; the "
-                "rest went to other slot patterns, so the positive share is off "
-                "--positive-ratio"))
+                f"the anchor classes short of them hold only {cap:,} such tuples; the rest "
+                "went to other slot patterns, so the positive share is off --positive-ratio"))
     return out
 
 

@@ -13,7 +13,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from ..combinatorics import as_ranks, comb_array, comb_unrank
+from ..combinatorics import SAFE, as_ranks, comb_array, comb_unrank
 from .. import counts
 
 
@@ -78,6 +78,13 @@ class TupleSpace(Protocol):
 def _locate(prefix: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Block index of each rank, given prefix sums [0, s0, s0+s1, …]."""
     return np.searchsorted(prefix, ranks, side="right") - 1
+
+
+def _narrow(values: np.ndarray, bounds: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Object ranks as int64 when every value is below max(bounds) < 2**62 (faster maths)."""
+    if values.dtype == object and int(max(bounds, default=0)) < SAFE:
+        return values.astype(np.int64)
+    return values
 
 
 def _prefix(sizes: Sequence[int]) -> np.ndarray:
@@ -285,6 +292,14 @@ class AnchorBlocks:
         return as_ranks(per, max(per, default=0))
 
     @cached_property
+    def _anchor_positive_bound(self) -> int:
+        """Largest anchors · C(pool, P) of any unit (bounds the rank without its negatives)."""
+        cls, _, anchors, width = self._units
+        pools = self.layout.sizes[cls] - width + int(self.allow_self)
+        return max((int(a) * comb(max(int(c), 0), self.positives)
+                    for a, c in zip(anchors.tolist(), pools.tolist())), default=0)
+
+    @cached_property
     def _distinct_sets(self) -> DistinctClassSets:
         return DistinctClassSets(self.layout.sizes, self.layout.starts, self.negatives)
 
@@ -311,8 +326,9 @@ class AnchorBlocks:
         c, start = lay.sizes[unit_class], lay.starts[unit_class]
         pool = c - unit_width + int(self.allow_self)
         neg_space = self._neg_sets[unit_class].astype(local.dtype)
+        neg_rank = _narrow(local % neg_space, self._neg_sets)
+        local = _narrow(local // neg_space, [self._anchor_positive_bound])
         pos_space = comb_array(pool.astype(local.dtype), p)
-        neg_rank, local = local % neg_space, local // neg_space
         pos_rank, anchor = local % pos_space, local // pos_space
         anchor = unit_first + np.asarray(anchor, dtype=np.int64)
         skip_from = (anchor if not lay.grouped else unit_first) - start
