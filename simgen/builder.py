@@ -49,7 +49,11 @@ def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | N
 def _reopen(out: str, key: str | None) -> None:
     """--resume on a finished dataset of the same job: re-check its shards like a journal."""
     manifest = read_manifest(out)
-    if journal.manifest_key(manifest) != key:
+    try:
+        same = journal.manifest_key(manifest) == key
+    except (KeyError, TypeError):  # a hand-edited or foreign manifest: not this job's
+        same = False
+    if not same:
         raise DatasetExistsError(
             f"--out {out} holds a different dataset (other options, inputs or library "
             "versions); pass --overwrite to replace it")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from typing import Any, Callable
 
@@ -29,9 +30,21 @@ class UserError(click.ClickException):
 
 
 class Interrupted(click.ClickException):
-    """Ctrl-C: one line, exit 130 (128 + SIGINT), no traceback."""
+    """Ctrl-C or SIGTERM: one line, exit 128 + the signal number, no traceback."""
 
-    exit_code = 130
+    def __init__(self, signum: int):
+        name = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
+        super().__init__(f"{name}; no partial file is left under a final name (finish a build "
+                         "with the same command plus --resume)")
+        self.exit_code = 128 + signum
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (job schedulers, `kill`), raised like Ctrl-C so the same clean-up runs."""
+
+
+def _raise_terminated(_signum: int, _frame: Any) -> None:
+    raise Terminated()
 
 
 class SimgenGroup(click.Group):
@@ -40,10 +53,9 @@ class SimgenGroup(click.Group):
             return super().invoke(ctx)
         except SimgenError as exc:
             raise UserError(str(exc)) from None
-        except KeyboardInterrupt:
-            raise Interrupted(
-                "interrupted; no partial file is left under a final name (finish a build with "
-                "the same command plus --resume)") from None
+        except KeyboardInterrupt as exc:
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            raise Interrupted(signum) from None
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -142,7 +154,7 @@ def space_options(fn: Callable) -> Callable:
                      help="k≥3: every negative of a tuple from a different class."),
         click.option("--allow-small-classes", is_flag=True,
                      help="Use classes too small to anchor a tuple only as negatives."),
-        click.option("--split-classes", type=float, default=None,
+        click.option("--split-classes", type=float, default=None, metavar="FRACTION",
                      help="Class-disjoint split: the first FRACTION of classes (sorted) train, "
                           "the rest test (CUB-200 / Cars196 convention)."),
         click.option("--class-split-file", type=click.Path(dir_okay=False), default=None,
@@ -250,6 +262,7 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
       simgen build photos/ -k 3 --num-tuples 20000 --image-size 64 --seed 7 --out ds/
       simgen build photos/ -k 2 --strategy random --positive-ratio 0.5 -n 5000 --out pairs/
       simgen build photos/ --config configs/triplets.toml --out ds/ --seed 3
+      simgen build photos/ -k 4 --split-classes 0.5 --tuples-per-class 500 --seed 1 --dry-run
     """
     config = _config(directory, **kw)
     if dry_run:
@@ -351,6 +364,7 @@ def preview(out: str, split: str, n: int, seed: int | None, output: str) -> None
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         cli(prog_name="simgen")
     except SystemExit as exc:

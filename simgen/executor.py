@@ -35,8 +35,10 @@ _WRITE_FAILED = False
 
 
 def write_failed_here() -> bool:
-    """True once a shard write failed in this process: HDF5 (2.0) then segfaults in its exit
-    handler, flushing the file it could not write, so the CLI leaves with os._exit."""
+    """True once a shard write failed in this process: HDF5 (2.0 here) then segfaults in its
+    exit handler, flushing the file it could not write (known upstream: h5py issues #914,
+    #2160), so the CLI leaves with os._exit. Python callers of build(workers=1) are not
+    protected; with a pool the failing write happens in a worker, which is terminated."""
     return _WRITE_FAILED
 
 

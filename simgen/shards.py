@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -75,10 +76,15 @@ def fsync_dir(path: str) -> None:
 
 
 def sha256_file(path: str, block: int = 1 << 22) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        while chunk := f.read(block):
-            h.update(chunk)
+        return sha256_stream(f, block)
+
+
+def sha256_stream(f, block: int = 1 << 22) -> str:
+    """Hex SHA-256 of an open binary file, from its current position to the end."""
+    h = hashlib.sha256()
+    while chunk := f.read(block):
+        h.update(chunk)
     return h.hexdigest()
 
 
@@ -97,24 +103,29 @@ def temp_name(final: str) -> str:
 
 
 @contextmanager
-def atomic_h5(final: str, attrs: dict) -> Iterator[h5py.File]:
-    """An HDF5 file opened under a temporary name, published as `final` only on success."""
+def atomic_h5(final: str, attrs: dict, entry: dict) -> Iterator[h5py.File]:
+    """An HDF5 file opened under a temporary name, published as `final` only on success;
+    then `entry` holds the published file's {bytes, sha256}."""
     tmp = temp_name(final)
     try:
         with h5py.File(tmp, "w", libver=LIBVER, track_order=False) as f:
             for key, value in attrs.items():
                 f.attrs[key] = value
             yield f
-        atomic_publish(tmp, final)
+        entry.update(publish_hashed(tmp, final))
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
-def file_entry(final: str) -> dict:
-    """{bytes, sha256} of a published shard, for the manifest."""
-    return {"bytes": os.path.getsize(final), "sha256": sha256_file(final)}
+def publish_hashed(tmp: str, final: str) -> dict:
+    """atomic_publish, hashing `tmp` while its fsync waits on the disk (both release the GIL,
+    one needs the CPU, the other the disk): {bytes, sha256} of exactly what is published."""
+    with open(tmp, "rb") as f, ThreadPoolExecutor(1) as pool:  # opened here: rename-proof
+        hashed = pool.submit(sha256_stream, f)
+        atomic_publish(tmp, final)
+        return {"bytes": os.path.getsize(final), "sha256": hashed.result()}
 
 
 def _ids(f: h5py.File, name: str, shape: tuple[int, ...], dtype) -> h5py.Dataset:
@@ -141,7 +152,8 @@ def write_shard(
 
     Returns {bytes, sha256}. Nothing appears under `final` unless all of it was written.
     """
-    with atomic_h5(final, attrs) as f:
+    entry: dict = {}
+    with atomic_h5(final, attrs, entry) as f:
         images = f.create_dataset(
             "images", shape=(n, k) + image_shape, dtype=np.uint8, track_times=False,
             chunks=(1, k) + image_shape if n else None, compression=compression,
@@ -164,7 +176,7 @@ def write_shard(
                 encoded[row:stop] = class_labels(cls, label_mode, num_classes)
             if on_slab:
                 on_slab(len(img))
-    return file_entry(final)
+    return entry
 
 
 def write_indexed_shard(
@@ -183,7 +195,8 @@ def write_indexed_shard(
     """Write one indexed shard atomically: `pool` (u, H, W, C) holds each unique image once,
     `tuples` (n, k) int32 indexes it; `classes`, `sources`, `labels` (and `class_labels`)
     as in the dense layout. `pool_slabs` yields (pool offset, images)."""
-    with atomic_h5(final, attrs) as f:
+    entry: dict = {}
+    with atomic_h5(final, attrs, entry) as f:
         pool = f.create_dataset(
             "pool", shape=(pool_size,) + image_shape, dtype=np.uint8, track_times=False,
             chunks=(1,) + image_shape if pool_size else None, compression=compression,
@@ -196,4 +209,4 @@ def write_indexed_shard(
         for name, data, dtype in small:
             if data is not None:
                 _ids(f, name, data.shape, dtype)[...] = data
-    return file_entry(final)
+    return entry

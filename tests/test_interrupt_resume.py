@@ -99,17 +99,19 @@ def shard_workers(pid: int) -> list[int]:
     return [c for c in children(pid) if is_worker(c)]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path, workers):
+@pytest.mark.parametrize("workers,signum", [("1", signal.SIGINT), ("2", signal.SIGINT),
+                                            ("2", signal.SIGTERM)])
+def test_ctrl_c_stops_cleanly_then_resume_gives_identical_bytes(reference, tmp_path, workers,
+                                                                signum):
     src, ref = reference
     out = tmp_path / "out"
     proc = subprocess.Popen(cli(src, out, "-j", workers), stderr=subprocess.PIPE, text=True)
     wait_for(lambda: shards_done(out) >= 2, proc)
     pool = children(proc.pid)
     assert (len(shard_workers(proc.pid)) == 2) == (workers == "2")
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)  # Ctrl-C; SIGTERM as a job scheduler sends it
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    assert proc.returncode == 128 + signum
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert all_gone(pool)
     assert not temp_present(out) and not (out / LOCK).exists()

@@ -114,3 +114,33 @@ def test_distinct_negatives_scale_to_10000_classes_beyond_2_64():
     negs = classes[:, 2:]
     assert (negs != classes[:, :1]).all() and (np.diff(negs, axis=1) > 0).all()
     assert len({tuple(t) for t in tuples.tolist()}) == len(ranks)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=2, max_size=6), st.integers(1, 3))
+def test_distinct_class_sets_object_path_matches_int64(sizes, q):
+    """Tables beyond 2^62 use Python ints: same sets as the int64 path, rank for rank."""
+    from simgen.strategies.spaces import DistinctClassSets
+
+    sizes_a = np.array(sizes, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes_a)[:-1]])
+    fast = DistinctClassSets(sizes_a, starts, q)
+    big = DistinctClassSets(sizes_a, starts, q)
+    big.__dict__["table"] = fast.table.astype(object)  # what a > 2^62 table looks like
+    wrong = DistinctClassSets(sizes_a, starts, q)  # float guesses all wrong: exact fallback
+    wrong.__dict__["table"] = fast.table.astype(object)
+    wrong.__dict__["approx"] = np.zeros(fast.table.shape)
+    for alpha in range(len(sizes)):
+        n = int(fast.count_without(np.array([alpha]))[0])
+        assert n == counts.elementary_symmetric_excluding(sizes, q)[alpha]
+        if n == 0:
+            continue
+        ranks = np.arange(n)
+        alphas = np.full(n, alpha)
+        a = fast.unrank(ranks, alphas)
+        b = big.unrank(ranks.astype(object), alphas)
+        assert np.array_equal(a, b)
+        assert np.array_equal(a, wrong.unrank(ranks.astype(object), alphas))
+        classes = np.searchsorted(starts + sizes_a, a, side="right")
+        assert (classes != alpha).all() and (np.diff(classes, axis=1) > 0).all()
+        assert len({tuple(t) for t in a.tolist()}) == n

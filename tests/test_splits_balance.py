@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
 
 import simgen
 from simgen.cli import cli
@@ -193,3 +194,32 @@ def test_stats_shows_spaces_bias_per_class_plan_and_predicted_shortfalls(sample_
     assert "  shortfall: class 'small': requested 300, produced 216, because its anchor space " \
         "holds only 216 tuples" in lines  # 3 one-positive patterns · 2 · 1 · (9 · 4)
     assert any("random: n/a" not in line and line.startswith("  random: ") for line in lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=2, max_size=40), st.floats(0.05, 0.95),
+       st.integers(0, 50))
+def test_group_aware_keras_split_is_disjoint_and_whole(groups, fraction, seed):
+    from simgen.index import SourceIndex
+    from simgen.split import split_index, validation_count
+
+    n = len(groups)
+    index = SourceIndex("/x", tuple(f"c/{i}.png" for i in range(n)), np.zeros(n, np.int32),
+                        ("c",))
+    g = np.array(groups)
+    parts = split_index(index, fraction, "both", True, seed, g)
+    train, val = (set(parts[s].source_ids.tolist()) for s in ("train", "validation"))
+    assert not train & val and train | val == set(range(n))
+    assert not {groups[i] for i in train} & {groups[i] for i in val}  # no group straddles
+    keras_val = validation_count(n, fraction)
+    biggest = max(np.bincount(g))
+    assert keras_val - biggest < len(val) <= keras_val
+
+
+def test_class_split_refuses_a_group_spanning_both_sides(tree, tmp_path):
+    src = group_tree(tree)  # burst0 exists in cat, dog and owl
+    res = run("stats", src, "--split-classes", 0.5, "--group-pattern", r"(burst\d+)_",
+              "--seed", 1)
+    assert res.exit_code == 2 and "classes on both sides of the class split" in res.output
+    ok = simgen.stats(str(src), split_classes=0.5, group_pattern=r"^([^/]+/burst\d+)_", seed=1)
+    assert set(ok["splits"]) == {"train", "test"}

@@ -1,6 +1,7 @@
 """The floor: every image decoded once with Pillow on all cores (the same draft + resize as
 simgen) into shared memory (fork, no pickling), then the tuples' bytes written raw to one
-file and fsynced. No tuple writer can beat it by much. Usage: floor.py DATA OUT.raw K SIZE N SEED"""
+file and fsynced. No tuple writer can beat it by much.
+Usage: floor.py DATA OUT.raw K SIZE N SEED [PROCESSES (default: all cores)]"""
 import math
 import multiprocessing as mp
 import os
@@ -24,12 +25,11 @@ def decode(i: int) -> None:
         IMAGES[i] = np.asarray(img)
 
 
-def main(data: str, out: str, k: int, size: int, n: int, seed: int) -> None:
+def main(data: str, out: str, k: int, size: int, n: int, seed: int, cores: int) -> None:
     global IMAGES, PATHS
     PATHS, labels = list_images(data)
     shared = mp.RawArray("B", len(PATHS) * size * size * 3)  # inherited by the forked pool
     IMAGES = np.frombuffer(shared, np.uint8).reshape(len(PATHS), size, size, 3)
-    cores = os.cpu_count()
     with mp.get_context("fork").Pool(cores) as pool:
         pool.map(decode, range(len(PATHS)), chunksize=max(1, math.ceil(len(PATHS) / (8 * cores))))
     images = IMAGES
@@ -46,4 +46,5 @@ def main(data: str, out: str, k: int, size: int, n: int, seed: int) -> None:
 
 if __name__ == "__main__":
     a = sys.argv[1:]
-    main(a[0], a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+    main(a[0], a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]),
+         int(a[6]) if len(a) > 6 else os.cpu_count())

@@ -90,8 +90,9 @@ class Strategy:
         """`options.tuples_per_class` from each anchor class's block (all of it if smaller)."""
         blocks = space.block_sizes()
         if len(blocks) != len(layout.sizes):
-            raise SimgenError(f"--tuples-per-class needs tuples with an anchor: the {self.name} "
-                              f"space for k={space.k} has none; use --strategy random for pairs")
+            raise SimgenError(f"--tuples-per-class needs a space laid out by anchor class "
+                              f"(combination with k ≥ 3, or random); the {self.name} space for "
+                              f"k={space.k} is not: use --strategy random for pairs")
         quota = int(options.tuples_per_class)
         capacity = as_ranks(blocks, space.size).reshape(1, -1)
         active = layout.sizes > 0

@@ -201,34 +201,58 @@ class DistinctClassSets:
         largest = max(rows[0]) if rows else 0
         return np.array([as_ranks(r, largest) for r in rows]).reshape(len(rows), self.q + 1)
 
+    @cached_property
+    def approx(self) -> np.ndarray:
+        """float64 copy of the table, to guess searches before exact Python-int checks."""
+        return self.table.astype(np.float64)
+
     def count_without(self, alpha: np.ndarray) -> np.ndarray:
         """e_q of all classes but alpha (per row)."""
         return self._suffix(np.zeros_like(alpha), self.q, alpha)
 
-    def _suffix(self, j: np.ndarray, t: int, alpha: np.ndarray) -> np.ndarray:
-        """e_t(sizes[j:] without class alpha), per row."""
-        table = self.table
+    def _suffix(self, j: np.ndarray, t: int, alpha: np.ndarray,
+                table: np.ndarray | None = None) -> np.ndarray:
+        """e_t(sizes[j:] without class alpha), per row (exact unless given the float table)."""
+        table = self.table if table is None else table
         c = self.sizes[alpha].astype(table.dtype)
         v = np.ones(len(j), dtype=table.dtype)
         for i in range(1, t + 1):
             v = table[j, i] - c * v
         return np.where(j > alpha, table[j, t], v)
 
+    def _bisect(self, lo: np.ndarray, r: np.ndarray, t: int, alpha: np.ndarray,
+                table: np.ndarray | None = None) -> np.ndarray:
+        """Largest j in [lo, C) with e_t(sizes[j:] − α) > r (the suffix count falls with j)."""
+        hi = np.full(len(lo), len(self.sizes), dtype=np.int64)
+        for _ in range(max(1, int(len(self.sizes)).bit_length())):
+            mid = (lo + hi) // 2
+            ok = (hi - lo > 1) & (self._suffix(mid, t, alpha, table) > r)
+            lo = np.where(ok, mid, lo)
+            hi = np.where((hi - lo > 1) & ~ok, mid, hi)
+        return lo
+
+    def _largest(self, lo: np.ndarray, r: np.ndarray, t: int, alpha: np.ndarray) -> np.ndarray:
+        """`_bisect`, exact; on Python-int tables a float64 search guesses first and only the
+        rows whose guess fails the two exact checks are searched exactly."""
+        if self.table.dtype != object:
+            return self._bisect(lo, r, t, alpha)
+        guess = self._bisect(lo.copy(), r.astype(np.float64), t, alpha, self.approx)
+        last = len(self.sizes) - 1
+        good = (self._suffix(guess, t, alpha) > r) & (
+            (guess == last) | (self._suffix(np.minimum(guess + 1, last), t, alpha) <= r))
+        if not good.all():
+            bad = ~good
+            guess[bad] = self._bisect(lo[bad], r[bad], t, alpha[bad])
+        return guess
+
     def unrank(self, ranks: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """(n,) ranks < e_q(−alpha) → (n, q) positions, ascending by class."""
-        n_classes = len(self.sizes)
         out = np.empty((len(ranks), self.q), dtype=np.int64)
         r = ranks.astype(self.table.dtype)
         lo = np.zeros(len(ranks), dtype=np.int64)
-        steps = max(1, int(n_classes).bit_length())
         for slot in range(self.q):
             t = self.q - slot
-            hi = np.full(len(ranks), n_classes, dtype=np.int64)
-            for _ in range(steps):  # largest j in [lo, C) with e_t(sizes[j:] − α) > r
-                mid = (lo + hi) // 2
-                ok = (hi - lo > 1) & (self._suffix(mid, t, alpha) > r)
-                lo = np.where(ok, mid, lo)
-                hi = np.where((hi - lo > 1) & ~ok, mid, hi)
+            lo = self._largest(lo, r, t, alpha)
             r = r - self._suffix(lo + 1, t, alpha)
             rest = self._suffix(lo + 1, t - 1, alpha)
             out[:, slot] = self.starts[lo] + np.asarray(r // rest, dtype=np.int64)
