@@ -159,7 +159,7 @@ class TupleSplit:
 
     def get(self, i: int, fields: Sequence[str] | None = None) -> tuple[np.ndarray, ...]:
         """Tuple i as one array per field, e.g. get(0, ("images", "classes"))."""
-        fields = self.fields if fields is None else check_fields(tuple(fields))
+        fields = self._fields(fields)
         n, j = len(self), int(i)
         if not -n <= j < n:
             raise IndexError(f"tuple {i} out of range for {n} tuples")
