@@ -107,8 +107,9 @@ def os_reason(exc: OSError) -> str:
 def stop_pool(pool: ProcessPoolExecutor) -> None:
     """Cancel queued tasks and end running workers now (their temp files are cleaned up by
     the builder); used on Ctrl-C and on the first failed task."""
+    # no public handle on the workers; take it before shutdown(), which drops it
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    procs = list((getattr(pool, "_processes", None) or {}).values())  # no public handle
     for proc in procs:
         proc.terminate()
     for proc in procs:
