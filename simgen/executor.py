@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import pickle
 import re
 import signal
 import sys
@@ -17,6 +18,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing import get_context
+from queue import Empty
 from typing import Callable, Iterator, Sequence
 
 from tqdm import tqdm
@@ -137,18 +139,21 @@ def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
         return
     ctx = get_context("spawn")
     queue = ctx.Queue()
-    pump = threading.Thread(target=_pump, args=(queue, bar), daemon=True)
+    stop = threading.Event()
+    pump = threading.Thread(target=_pump, args=(queue, bar, stop), daemon=True)
     pump.start()
-    with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx, initializer=_init_worker,
-                             initargs=(job, queue)) as pool:
-        try:
-            yield pool
-        except BaseException:
-            stop_pool(pool)
-            raise
-        finally:
-            queue.put(None)
-    pump.join()
+    try:
+        with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx,
+                                 initializer=_init_worker, initargs=(job, queue)) as pool:
+            try:
+                yield pool
+            except BaseException:
+                stop_pool(pool)
+                raise
+    finally:
+        stop.set()
+        pump.join(5)
+        _drain(queue, bar)
 
 
 def progress_bar(total: int, quiet: bool, unit: str = "tuple", desc: str = "simgen build") -> tqdm:
@@ -222,6 +227,23 @@ def worker_result(fut, doing: str):
                           "of memory?); rerun with --resume") from None
 
 
-def _pump(queue, bar: tqdm) -> None:
-    while (n := queue.get()) is not None:
-        bar.update(n)
+def _pump(queue, bar: tqdm, stop: threading.Event) -> None:
+    """Move worker progress onto the bar until told to stop. The parent never puts on this
+    queue: a worker killed while writing to it holds its lock forever, and a parent put
+    (or its exit-time flush) would then hang."""
+    while not stop.is_set():
+        try:
+            bar.update(queue.get(timeout=0.1))
+        except Empty:
+            continue
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            return  # a worker died mid-message: progress display ends, the build does not
+
+
+def _drain(queue, bar: tqdm) -> None:
+    """Count what finished workers sent after the pump stopped."""
+    try:
+        while True:
+            bar.update(queue.get_nowait())
+    except Exception:  # Empty, or a torn message from a killed worker
+        return
