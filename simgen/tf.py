@@ -53,7 +53,7 @@ def output_signature(split: TupleSplit, batch_size: int | None = None, inputs: s
     return x, tf.TensorSpec((batch_size, k - 1), tf.uint8, name="labels")
 
 
-def dataset(path: str, split: str = "train", batch_size: int = 32, shuffle: bool = False,
+def dataset(path: str, split: str = "train", batch_size: int | None = None, shuffle: bool = False,
             seed: int | None = None, drop_remainder: bool = False, inputs: str = "split",
             prefetch: bool = True) -> tf.data.Dataset:
     """A split as a batched `tf.data.Dataset` of (x, y), ready for `model.fit`.
@@ -63,6 +63,7 @@ def dataset(path: str, split: str = "train", batch_size: int = 32, shuffle: bool
     depend only on (seed, e).
     """
     reader = _split(path, split)
+    batch_size = batch_size or reader.batch_size
     signature = output_signature(reader, batch_size if drop_remainder else None, inputs)
     epochs = iter(range(1 << 62))
 
@@ -84,13 +85,14 @@ class TuplePyDataset(keras.utils.PyDataset):
     batches are re-drawn after every epoch when `shuffle` (from `seed` and the epoch).
     """
 
-    def __init__(self, path: str, split: str = "train", batch_size: int = 32,
+    def __init__(self, path: str, split: str = "train", batch_size: int | None = None,
                  shuffle: bool = False, seed: int | None = None, inputs: str = "split",
                  **kwargs):
         super().__init__(**kwargs)
         _check_inputs(inputs)
         self.reader = _split(path, split).with_fields("images", "labels")
-        self.batch_size, self.shuffle, self.seed, self.inputs = batch_size, shuffle, seed, inputs
+        self.batch_size = batch_size or self.reader.batch_size
+        self.shuffle, self.seed, self.inputs = shuffle, seed, inputs
         self.epoch = 0
         self._order = self._draw_order()
 

@@ -214,13 +214,15 @@ class TupleLoader(DataLoader):
             yield tuple(t.clone() for t in batch)
 
 
-def data_loader(path: str, split: str = "train", batch_size: int = 64, shuffle: bool = True,
+def data_loader(path: str, split: str = "train", batch_size: int | None = None, shuffle: bool = True,
                 seed: int = 0, buffer_size: int = 4096, num_workers: int = 2,
                 drop_last: bool = False, fields: Sequence[str] = DEFAULT_FIELDS,
                 transform: Callable[[tuple], object] | None = None, **kwargs) -> "TupleLoader":
     """A ready TupleLoader over ShardSampler batches (shard by shard, shuffle buffer);
-    persistent workers when there are any. Extra keywords go to DataLoader."""
+    persistent workers when there are any; batch_size defaults to the build's --batch-size.
+    Extra keywords go to DataLoader."""
     dataset = TupleDataset(path, split, fields=fields, transform=transform)
+    batch_size = batch_size or dataset.split.batch_size
     sampler = ShardSampler(dataset, shuffle=shuffle, buffer_size=buffer_size, seed=seed)
     kwargs.setdefault("persistent_workers", num_workers > 0)
     return TupleLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,

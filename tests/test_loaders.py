@@ -197,3 +197,15 @@ def test_real_indexed_build_reads_like_dense(tmp_path):
     for rows in (slice(None), [39, 0, 17, 17]):
         assert all(np.array_equal(p, q) for p, q in zip(d[rows], x[rows]))
     assert all(np.array_equal(p, q) for p, q in zip(d[21], x[21]))
+
+
+def test_readers_default_to_the_build_batch_size(tree, tmp_path):
+    src = tree({"a": 4, "b": 4})
+    out = tmp_path / "o"
+    simgen.build(str(src), str(out), learning_size=2, image_size=8, seed=1, workers=1,
+                 quiet=True, batch_size=7)
+    split = simgen.load(str(out))["train"]
+    assert split.batch_size == 7
+    assert len(split) == 28  # C(8, 2) unordered pairs
+    assert [len(images) for images, _ in split.batches()] == [7, 7, 7, 7]
+    assert split.num_batches() == 4 and split.num_batches(10) == 3

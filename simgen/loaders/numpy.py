@@ -55,6 +55,8 @@ class TupleSplit:
         self.offsets = np.cumsum([0] + [s["num_tuples"] for s in self.shards])
         self._bounds = self.offsets.tolist()
         self.k = int(manifest.get("config", {}).get("learning_size", 0)) or None
+        #: the build's --batch-size, every reader's default batch size
+        self.batch_size = int(manifest.get("loader_defaults", {}).get("batch_size") or 32)
         self._files: dict[int, Shard] = {}
         self._pid: int | None = None
 
@@ -178,10 +180,12 @@ class TupleSplit:
             return self.take(item)
         return self.get(item)
 
-    def batches(self, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
-                drop_remainder: bool = False, fields: Sequence[str] | None = None
-                ) -> Iterator[tuple[np.ndarray, ...]]:
-        """Batches of numpy arrays (JAX, numpy, anything): in order, or shuffled by `seed`."""
+    def batches(self, batch_size: int | None = None, shuffle: bool = False,
+                seed: int | None = None, drop_remainder: bool = False,
+                fields: Sequence[str] | None = None) -> Iterator[tuple[np.ndarray, ...]]:
+        """Batches of numpy arrays (JAX, numpy, anything): in order, or shuffled by `seed`.
+        `batch_size` defaults to the one the dataset was built with (--batch-size)."""
+        batch_size = batch_size or self.batch_size
         if batch_size < 1:
             raise SimgenError(f"batch_size must be at least 1, received: {batch_size}")
         n = len(self)
@@ -194,8 +198,9 @@ class TupleSplit:
             else:
                 yield self.take(order[start:stop], fields)
 
-    def num_batches(self, batch_size: int, drop_remainder: bool = False) -> int:
+    def num_batches(self, batch_size: int | None = None, drop_remainder: bool = False) -> int:
         """How many batches `batches(batch_size, drop_remainder=…)` yields."""
+        batch_size = batch_size or self.batch_size
         n = len(self)
         return n // batch_size if drop_remainder else -(-n // batch_size)
 
