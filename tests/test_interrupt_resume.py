@@ -18,8 +18,10 @@ import simgen
 from simgen.errors import SimgenError
 from simgen.lock import LOCK, output_lock
 
-ARGS = ["-k", "3", "-n", "600", "--image-size", "16", "--shard-size", "64KiB", "--seed", "5",
-        "-q"]
+# ~110 shards of 64 KiB: a wide window for every kill point even on a fast idle machine
+TUPLES = 3000
+ARGS = ["-k", "3", "-n", str(TUPLES), "--image-size", "16", "--shard-size", "64KiB",
+        "--seed", "5", "-q"]
 
 
 def cli(src: Path, out: Path, *extra: str) -> list[str]:
@@ -39,9 +41,9 @@ def reference(tmp_path_factory):
     from conftest import make_tree
 
     base = tmp_path_factory.mktemp("ref")
-    src = make_tree(base / "src", {"a": 6, "b": 6, "c": 5, "d": 5})
+    src = make_tree(base / "src", {"a": 10, "b": 10, "c": 9, "d": 9})
     out = base / "out"
-    simgen.build(str(src), str(out), learning_size=3, num_tuples=600, image_size=16,
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=TUPLES, image_size=16,
                  shard_size="64KiB", seed=5, workers=1, quiet=True)
     return src, files(out)
 
@@ -234,7 +236,7 @@ def test_identical_bytes_for_workers_1_2_4_run_after_run(reference, tmp_path):
     src, ref = reference
     for run, workers in enumerate([4, 2, 1, 2]):
         out = tmp_path / f"w{workers}-{run}"
-        simgen.build(str(src), str(out), learning_size=3, num_tuples=600, image_size=16,
+        simgen.build(str(src), str(out), learning_size=3, num_tuples=TUPLES, image_size=16,
                      shard_size="64KiB", seed=5, workers=workers, quiet=True)
         assert files(out) == ref  # shards and manifest.json, byte for byte
 
@@ -242,7 +244,7 @@ def test_identical_bytes_for_workers_1_2_4_run_after_run(reference, tmp_path):
 def test_resume_rebuilds_shards_that_no_longer_match(reference, tmp_path):
     src, ref = reference
     out = tmp_path / "out"
-    opts = dict(learning_size=3, num_tuples=600, image_size=16, shard_size="64KiB",
+    opts = dict(learning_size=3, num_tuples=TUPLES, image_size=16, shard_size="64KiB",
                 workers=1, quiet=True)
     simgen.build(str(src), str(out), seed=6, **opts)  # another seed: other bytes
     assert files(out) != ref
