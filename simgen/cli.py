@@ -66,6 +66,9 @@ def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None)
         except SimgenError as exc:
             raise click.BadParameter(str(exc).removeprefix(f"--config {value}: "),
                                      param_hint="--config") from None
+        # TOML arrays (image_size = [64, 64], class_names, augment) → the options' comma text
+        values = {key: ",".join(map(str, v)) if isinstance(v, list) else v
+                  for key, v in values.items()}
         ctx.default_map = {**(ctx.default_map or {}), **values}
 
 
@@ -239,7 +242,7 @@ def stats(directory: str, as_json: bool, **kw: Any) -> None:
                    "(`pool`) plus (n, k) indices (`tuples`), far smaller.")
 @click.option("--jpeg-draft/--no-jpeg-draft", default=True, show_default=True,
               help="Decode JPEGs at 1/2-1/8 scale when still >= 2x the target size (faster).")
-@click.option("-j", "--workers", type=int, default=None,
+@click.option("-j", "--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: all cores). Output bytes do not depend on it.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
 @click.option("--resume", is_flag=True,
@@ -310,6 +313,8 @@ def verify(dataset: str, as_json: bool) -> None:
       simgen verify ds/
       simgen verify ds/ --json
     """
+    if not os.path.exists(dataset):
+        raise SimgenError(f"no dataset at {dataset}: not found")
     problems = verify_dataset(dataset)
     if as_json:
         click.echo(json.dumps({"dataset": dataset, "ok": not problems,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -102,6 +103,11 @@ class BuildConfig:
         check_arguments(self)
         if self.learning_size < 2:
             raise SimgenError(f"--learning-size must be at least 2, got {self.learning_size}")
+        if self.learning_size == 2 and self.positives != 1:
+            raise SimgenError("--positives applies to k ≥ 3 (a pair has one other element)")
+        if self.workers is not None and self.workers < 1:
+            raise SimgenError(f"--workers must be at least 1, got {self.workers}")
+        self._validate_output()
         if self.num_tuples is not None and self.num_tuples < 1:
             raise SimgenError(f"--num-tuples must be at least 1, got {self.num_tuples}")
         if self.compression not in (None, "gzip", "lzf"):
@@ -113,6 +119,16 @@ class BuildConfig:
                               "augmented copies; drop --augment or use --layout dense")
         self._validate_spaces()
         return self
+
+    def _validate_output(self) -> None:
+        """--out conflicts that need no indexing: refuse them before any work."""
+        if self.resume and self.overwrite:
+            raise SimgenError("--resume and --overwrite exclude each other")
+        if self.out and self.directory:
+            out, src = os.path.realpath(self.out), os.path.realpath(self.directory)
+            if os.path.commonpath([out, src]) == src:
+                raise SimgenError(f"--out {self.out} is inside DIRECTORY {self.directory}; its "
+                                  "shards would become input: choose a folder outside it")
 
     def _validate_spaces(self) -> None:
         from .augment import check_augment

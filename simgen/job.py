@@ -68,16 +68,20 @@ def strategy_options(config: BuildConfig) -> StrategyOptions:
 
 
 def allot_tuples(total: int | None, sizes: dict[str, int]) -> dict[str, int | None]:
-    """Share --num-tuples between splits in proportion to their image counts."""
+    """Share --num-tuples between splits in proportion to their image counts (largest
+    remainder: the shares sum to exactly `total`; every split with images gets one)."""
     if total is None:
         return {name: None for name in sizes}
-    names = list(sizes)
+    filled = [name for name, n in sizes.items() if n]
+    if total < len(filled):
+        raise SimgenError(f"--num-tuples {total} is too small to give each of the "
+                          f"{len(filled)} splits a tuple")
     n = sum(sizes.values())
-    out, given = {}, 0
-    for name in names[:-1]:
-        out[name] = max(1, round(total * sizes[name] / n)) if sizes[name] else 0
-        given += out[name]
-    out[names[-1]] = max(1, total - given) if len(names) > 1 else total
+    exact = {name: total * sizes[name] / n for name in sizes}
+    out = {name: max(int(share), 1 if sizes[name] else 0) for name, share in exact.items()}
+    by_remainder = sorted(sizes, key=lambda name: out[name] - exact[name])
+    for name in by_remainder[: total - sum(out.values())]:
+        out[name] += 1
     return out
 
 

@@ -6,6 +6,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
+from conftest import REPO
+
 from simgen.cli import cli
 
 
@@ -84,3 +86,43 @@ def test_whole_space_too_large_is_refused_with_count(tree, tmp_path):
     data = tree({"a": 3, "b": 3})
     res = run("build", data, "--strategy", "permutation", "-k", 10, "--out", tmp_path / "o")
     assert res.exit_code == 2 and "60,466,176 tuples" in res.output
+
+
+@pytest.mark.parametrize("preset", sorted((REPO / "configs").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_every_preset_works_on_its_own(sample_dir, preset):
+    res = run("build", sample_dir, "--config", preset, "-n", 5, "--seed", 1, "--dry-run",
+              "--json")
+    assert res.exit_code == 0, res.output
+    planned = json.loads(res.output)
+    assert planned["config"]["image_size"] == [64, 64]  # the preset's, not the default 256
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 100])
+def test_num_tuples_is_exact_across_splits(sample_dir, n):
+    res = run("build", sample_dir, "-n", n, "--seed", 1, "--validation-split", 0.1,
+              "--subset", "both", "--dry-run", "--json")
+    if n < 2:
+        assert res.exit_code == 2 and "too small" in res.output
+        return
+    planned = json.loads(res.output)
+    assert sum(s["tuples"] for s in planned["splits"].values()) == n
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--out", "{data}/ds"], "inside DIRECTORY"),
+    (["--out", "{out}", "--resume", "--overwrite"], "exclude each other"),
+    (["--out", "{out}", "-j", "0"], "--workers"),
+    (["--out", "{out}", "--positives", "2"], "--positives applies to k ≥ 3"),
+])
+def test_output_conflicts_are_refused_before_any_work(tree, tmp_path, args, needle):
+    data = tree({"a": 3, "b": 3})
+    res = run("build", data, *[a.format(data=data, out=tmp_path / "o") for a in args])
+    assert res.exit_code == 2 and needle in res.output, res.output
+    assert "Found" not in res.output  # refused before indexing
+    assert not (tmp_path / "o").exists() and not (data / "ds").exists()
+
+
+def test_verify_missing_dataset_is_a_usage_error(tmp_path):
+    res = run("verify", tmp_path / "nothing")
+    assert res.exit_code == 2 and "no dataset at" in res.output
