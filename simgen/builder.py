@@ -25,8 +25,6 @@ def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | N
     """Make `out` ready (call under its lock): refuse a dataset or an unfinished build unless
     `overwrite` (retire it) or `resume` (keep what checks out, see journal.py)."""
     check_out_path(out)
-    if overwrite and resume:
-        raise SimgenError("--resume and --overwrite exclude each other")
     existing = os.path.join(out, MANIFEST)
     if os.path.exists(existing):
         if resume:

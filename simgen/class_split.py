@@ -8,13 +8,13 @@ group, else the whole match) form a group; no group ever straddles two splits.
 """
 from __future__ import annotations
 
-import json
 import math
 import re
 
 import numpy as np
 
 from .errors import SimgenError
+from .jsonfile import read_json
 from .index import SourceIndex
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -49,13 +49,7 @@ def classes_by_fraction(num_classes: int, fraction: float) -> dict[str, list[int
 
 def classes_from_file(path: str, class_names: tuple[str, ...]) -> dict[str, list[int]]:
     """Read {"split": [class names]}; every class exactly once, only known split names."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            raw = json.load(f)
-    except FileNotFoundError:
-        raise SimgenError(f"--class-split-file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise SimgenError(f"--class-split-file {path}: {exc}") from None
+    raw = read_json(path, f"--class-split-file not found: {path}", f"--class-split-file {path}")
     if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
         raise SimgenError(f"--class-split-file {path}: expected {{\"train\": [class, …], "
                           "\"test\": [class, …]}")

@@ -5,7 +5,7 @@ of Python ints; every function here works on both, so spaces far beyond 2**64 st
 """
 from __future__ import annotations
 
-from math import comb, lgamma, log
+from math import comb, lgamma
 from typing import Iterable
 
 import numpy as np

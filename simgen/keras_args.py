@@ -6,7 +6,6 @@ normalises the value the way keras does (e.g. an int image_size becomes a square
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any, Sequence
 
 import numpy as np

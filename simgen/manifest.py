@@ -13,6 +13,7 @@ import PIL
 
 from . import __version__
 from .errors import SimgenError
+from .jsonfile import read_json
 from .shards import FORMAT, FORMAT_VERSION, atomic_publish, temp_name
 
 MANIFEST = "manifest.json"
@@ -85,13 +86,8 @@ def shard_path(root: str, name: object) -> str:
 def read_manifest(path: str) -> dict:
     """Load OUT/manifest.json, refusing anything that is not a simgen dataset we can read."""
     file = os.path.join(path, MANIFEST) if os.path.isdir(path) else path
-    try:
-        with open(file, encoding="utf-8") as f:
-            manifest = json.load(f)
-    except FileNotFoundError:
-        raise SimgenError(f"no simgen dataset at {path}: {MANIFEST} not found") from None
-    except (OSError, ValueError) as exc:
-        raise SimgenError(f"cannot read {file}: {exc}") from None
+    manifest = read_json(file, f"no simgen dataset at {path}: {MANIFEST} not found",
+                         f"cannot read {file}")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SimgenError(f"{file} is not a simgen manifest")
     version = manifest.get("format_version")

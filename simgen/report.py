@@ -1,20 +1,11 @@
-"""Human-readable text for the CLI: keras's messages, the stats table, the build summary."""
+"""Human-readable text for the CLI: the stats table, dry runs, the build summary."""
 from __future__ import annotations
 
 from .balance import describe
 from .job import Job
-from .keras_args import found_message, using_messages
 from .validate import display, empty_classes
 
 SHOW_SKIPPED = 20  # per build summary; the manifest lists them all
-
-
-def keras_messages(job: Job) -> list[str]:
-    """'Found N files belonging to M classes.' and 'Using K files for …', as keras prints."""
-    cfg = job.config
-    found = found_message(len(job.index), job.index.num_classes, cfg.labels is not None)
-    sizes = {name: len(split.index) for name, split in job.splits.items()}
-    return [found] + using_messages(sizes, cfg.validation_split)
 
 
 def build_warnings(job: Job) -> list[str]:

@@ -1,7 +1,6 @@
 """Shared fixtures: real image trees on disk (tiny PNG/JPEG files made with Pillow)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
