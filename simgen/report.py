@@ -45,9 +45,15 @@ def format_split_stats(name: str, split: dict, class_names: list[str],
             for n, s, p in zip(class_names, split["class_counts"], per)]
     header = ["class", "images", "pos/anchor", "neg/anchor"]
     if by_class:
-        rows = [r + [b["space"], b["planned"]] for r, b in zip(rows, by_class)]
-        header += [f"{strategy} space", "planned"]
-    out += _table(rows, header)
+        rows = [r + [b["space"]] for r, b in zip(rows, by_class)]
+        header += [f"{strategy} space"]
+        if any(b["planned"] is not None for b in by_class):
+            rows = [r + [b["planned"]] for r, b in zip(rows, by_class)]
+            header += ["planned"]
+    shown = [r for r in rows if r[1]]  # classes with no image in this split say nothing
+    out += _table(shown, header)
+    if len(shown) < len(rows):
+        out.append(f"({len(rows) - len(shown)} class(es) with no image in this split not shown)")
     rows = [
         ["permutation pairs (paper)", c["permutation_pairs"]["positives"],
          c["permutation_pairs"]["negatives"], c["permutation_pairs"]["bias"]],
