@@ -363,9 +363,13 @@ def preview(out: str, split: str, n: int, seed: int | None, output: str) -> None
       simgen preview ds/ --split train -n 8 -o preview.png
       simgen preview ds/ --split validation -n 4 --seed 1 -o val.png
     """
+    from .loaders import load
     from .preview import write_preview
 
-    click.echo(f"wrote {write_preview(out, output, split, n, seed)}")
+    splits = load(out)
+    available = len(splits[split]) if split in splits else n
+    click.echo(f"wrote {write_preview(out, output, split, n, seed)}"
+               + (f" ({available} tuples: all the split holds)" if available < n else ""))
 
 
 def main() -> None:

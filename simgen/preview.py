@@ -92,13 +92,15 @@ def contact_sheet(path: str, split: str = "train", n: int = 8, seed: int | None 
 
 def write_preview(path: str, out: str, split: str = "train", n: int = 8,
                   seed: int | None = None) -> str:
-    """Save the contact sheet as PNG at `out` (its folder must exist); return `out`."""
+    """Save the contact sheet at `out` (format from its suffix: .png, .jpg, …; PNG when the
+    suffix names none); its folder must exist. Returns `out`."""
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise SimgenError(f"-o {out}: folder {folder} does not exist")
     sheet = contact_sheet(path, split, n, seed)
+    fmt = Image.registered_extensions().get(os.path.splitext(out)[1].lower(), "PNG")
     try:
-        sheet.save(out, format="PNG")
+        sheet.save(out, format=fmt)
     except (OSError, ValueError) as exc:
-        raise SimgenError(f"-o {out}: cannot write PNG: {exc}") from None
+        raise SimgenError(f"-o {out}: cannot write {fmt}: {exc}") from None
     return out

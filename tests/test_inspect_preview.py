@@ -135,3 +135,13 @@ def test_inspect_indexed_layout_shows_tuple_images(tmp_path):
     assert info["tuple"]["fields"]["images"] == {"dtype": "uint8", "shape": [3, 8, 8, 3]}
     assert info["tuple"]["bytes_per_tuple"] == 3 * 8 * 8 * 3 + 2 + 2 * 4 * 3
     assert "indexed layout" in run("inspect", out).output
+
+
+def test_preview_format_follows_suffix_and_says_when_the_split_is_short(built, tmp_path):
+    jpg = tmp_path / "sheet.jpg"
+    res = run("preview", built, "--split", "validation", "-n", 1000, "-o", jpg)
+    assert res.exit_code == 0 and "all the split holds" in res.output
+    with Image.open(jpg) as img:
+        assert img.format == "JPEG"
+    shown = len(simgen.load(str(built))["validation"])
+    assert res.output.count(f"({shown} tuples") == 1
