@@ -10,3 +10,12 @@ class SimgenError(Exception):
 
 class DatasetExistsError(SimgenError):
     """The output directory already holds a dataset and --overwrite was not given."""
+
+
+class SpaceTooSmall(SimgenError):
+    """More tuples were asked of a split than its tuple space holds."""
+
+    def __init__(self, strategy: str, count: int, size: int):
+        self.strategy, self.count, self.size = strategy, count, size
+        super().__init__(f"--num-tuples {count:,} is larger than the {strategy} space of "
+                         f"{size:,} tuples")

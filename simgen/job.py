@@ -8,7 +8,7 @@ import numpy as np
 
 from . import counts
 from .config import BuildConfig
-from .errors import SimgenError
+from .errors import SimgenError, SpaceTooSmall
 from .imaging import ImageSpec
 from .index import SourceIndex, index_directory
 from .keras_args import (check_crop_pad, check_indexed, check_not_empty, found_message,
@@ -201,10 +201,16 @@ def plan_split(config: BuildConfig, name: str, part: SourceIndex, index: SourceI
     try:
         return strategy.plan(layout, config.learning_size, options, wanted, config.seed,
                              config.shuffle, index.class_names)
+    except SpaceTooSmall as exc:
+        if single or config.num_tuples is None:
+            raise
+        raise SimgenError(f"split {name!r}: -n {config.num_tuples:,} gives it {exc.count:,} "
+                          f"tuples (its share of the images), more than its {exc.strategy} "
+                          f"space of {exc.size:,}") from None
     except SimgenError as exc:
         if single:
             raise
-        raise SimgenError(f"split {name!r} ({wanted} of the tuples): {exc}") from None
+        raise SimgenError(f"split {name!r}: {exc}") from None
 
 
 def require_labels(config: BuildConfig) -> None:

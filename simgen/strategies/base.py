@@ -8,7 +8,7 @@ import numpy as np
 
 from ..balance import class_shortfalls
 from ..combinatorics import as_ranks
-from ..errors import SimgenError
+from ..errors import SimgenError, SpaceTooSmall
 from ..plan import Plan, stratified_plan
 from .spaces import ClassLayout, TupleSpace
 
@@ -73,10 +73,7 @@ class Strategy:
             return self.draw_per_class(space, layout, options, seed, shuffle, names)
         count = self.default_num_tuples(layout, space) if num_tuples is None else num_tuples
         if count > space.size:
-            raise SimgenError(
-                f"--num-tuples {count:,} is larger than the {self.name} space of "
-                f"{space.size:,} tuples"
-            )
+            raise SpaceTooSmall(self.name, count, space.size)
         return self.draw(space, layout, count, options, seed, shuffle, names)
 
     def draw(self, space: TupleSpace, layout: ClassLayout, count: int,
