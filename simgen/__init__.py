@@ -6,11 +6,11 @@ __version__ = "0.1.0"
 from .errors import SimgenError  # noqa: E402
 from .api import build, load, plan_job, stats  # noqa: E402
 from .generator import dataset_from_directory  # noqa: E402
-from .api import describe, preview  # noqa: E402
+from .api import describe, dry_run, preview, verify  # noqa: E402
 
 __all__ = ["__version__", "SimgenError", "build", "dataset_from_directory", "load", "plan_job",
            "stats"]
-__all__ += ["describe", "preview"]
+__all__ += ["describe", "dry_run", "preview", "verify"]
 
 _FRAMEWORK_GLUE = ("torch", "tf")  # `simgen.torch`, `simgen.tf`: imported on first use only
 

@@ -9,9 +9,10 @@ from .job import Job, allot_tuples, index_split_groups, plan_job as _plan_job, r
 from .loaders import load
 from .describe import describe  # `simgen inspect`
 from .preview import contact_sheet, write_preview as preview  # `simgen preview`
+from .verify import verify  # `simgen verify`
 
-__all__ = ["build", "contact_sheet", "describe", "load", "plan_job", "preview", "stats",
-           "stats_for"]
+__all__ = ["build", "contact_sheet", "describe", "dry_run", "load", "plan_job", "preview",
+           "stats", "stats_for", "verify"]
 
 
 def build(directory: str, out: str, **options: Any) -> dict:
@@ -25,6 +26,12 @@ def build(directory: str, out: str, **options: Any) -> dict:
 def plan_job(directory: str, **options: Any) -> Job:
     """Plan (index, split, count, shard) without decoding or writing anything."""
     return _plan_job(make_config(directory=directory, **options))
+
+
+def dry_run(directory: str, **options: Any) -> dict:
+    """`simgen build --dry-run`: splits, counts, shards and shortfalls; nothing decoded."""
+    return _builder.dry_run_summary(_plan_job(make_config(directory=directory, **options),
+                                              screen_files=False))
 
 
 def stats(directory: str, **options: Any) -> dict:

@@ -126,3 +126,15 @@ def test_output_conflicts_are_refused_before_any_work(tree, tmp_path, args, need
 def test_verify_missing_dataset_is_a_usage_error(tmp_path):
     res = run("verify", tmp_path / "nothing")
     assert res.exit_code == 2 and "no dataset at" in res.output
+
+
+def test_python_api_does_what_the_cli_does(sample_dir, tmp_path):
+    import simgen
+
+    planned = simgen.dry_run(str(sample_dir), learning_size=3, num_tuples=10, seed=1)
+    assert planned["splits"]["train"]["tuples"] == 10 and not (tmp_path / "o").exists()
+    simgen.build(str(sample_dir), str(tmp_path / "o"), learning_size=3, num_tuples=10, seed=1,
+                 image_size=8, quiet=True, workers=1)
+    assert simgen.verify(str(tmp_path / "o")) == []
+    (tmp_path / "o" / "train-00000-of-00001.h5").write_bytes(b"broken")
+    assert [p.file for p in simgen.verify(str(tmp_path / "o"))] == ["train-00000-of-00001.h5"]
