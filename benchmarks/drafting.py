@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from simgen.executor import default_workers
+from simgen.config import default_workers
 from simgen.imaging import ImageSpec, load_image
 from simgen.index import index_directory
 from simgen.validate import find_bad_files

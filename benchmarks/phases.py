@@ -12,7 +12,7 @@ import time
 def main(data: str, out: str, k: int, size: int, n: int) -> dict:
     t0 = time.perf_counter()
     from simgen import decodecache, executor
-    from simgen.config import make_config
+    from simgen.config import default_workers, make_config
     from simgen.job import plan_job
 
     t1 = time.perf_counter()
@@ -24,7 +24,7 @@ def main(data: str, out: str, k: int, size: int, n: int) -> dict:
     t2 = time.perf_counter()
     specs = [s for split in job.splits.values() for s in split.shards]
     caches = executor.allocate_caches(job, specs, out)
-    workers = int(os.environ.get("PHASE_WORKERS", 0)) or executor.default_workers()
+    workers = int(os.environ.get("PHASE_WORKERS", 0)) or default_workers()
     with executor.progress_bar(0, True) as bar, \
             executor.task_runner(job, workers, 1000, bar) as runner:
         t3 = time.perf_counter()

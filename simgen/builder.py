@@ -4,9 +4,9 @@ from __future__ import annotations
 import glob
 import os
 
-from .config import BuildConfig
+from .config import BuildConfig, default_workers
 from .errors import DatasetExistsError, SimgenError
-from .executor import default_workers, run_shards
+from .executor import run_shards
 from .job import Job, plan_job, source_counts, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest

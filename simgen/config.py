@@ -36,6 +36,15 @@ def parse_size(value: str | int) -> int:
     return size
 
 
+
+def default_workers() -> int:
+    """All the cores this process may use: the default --workers."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @dataclass
 class BuildConfig:
     """All options of a build. Fields listed in RUNTIME_FIELDS do not change the output."""

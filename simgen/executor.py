@@ -44,13 +44,6 @@ def write_failed_here() -> bool:
     return _WRITE_FAILED
 
 
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _set_worker_state(job: Job | None, progress: Callable[[int], None] | None) -> None:
     global _JOB, _PROGRESS
     _JOB, _PROGRESS = job, progress

@@ -7,7 +7,7 @@ from typing import Callable
 import numpy as np
 
 from . import counts
-from .config import BuildConfig
+from .config import BuildConfig, default_workers
 from .errors import SimgenError, SpaceTooSmall
 from .imaging import ImageSpec
 from .index import SourceIndex, index_directory
@@ -175,7 +175,6 @@ def split_parts(config: BuildConfig, index: SourceIndex, echo: Echo | None = Non
 def screened_index(config: BuildConfig, echo: Echo | None = None,
                    ) -> tuple[SourceIndex, list[BadFile]]:
     """Index, then vet every file (validate.py) before anything is split or planned."""
-    from .executor import default_workers  # executor imports this module
 
     return screen(indexed(config, echo), config.on_error, config.max_pixels,
                   config.follow_links, config.workers or default_workers())
