@@ -42,3 +42,15 @@ def tree(tmp_path: Path):
 def sample_dir() -> Path:
     assert SAMPLE.is_dir(), "the bundled sample is missing"
     return SAMPLE
+
+
+def build_triplets(root: Path, num_tuples: int, image_size: int, shard_size: str,
+                   seed: int = 2) -> Path:
+    """A small real triplet dataset (15 PNGs in 3 classes) in several shards: root/ds."""
+    import simgen
+
+    src = make_tree(root / "src", {"a": 5, "b": 4, "c": 6})
+    out = root / "ds"
+    simgen.build(str(src), str(out), learning_size=3, num_tuples=num_tuples,
+                 image_size=image_size, seed=seed, workers=1, quiet=True, shard_size=shard_size)
+    return out

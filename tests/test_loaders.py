@@ -20,14 +20,9 @@ FIELDS = ("images", "labels", "classes", "sources")
 @pytest.fixture(scope="module")
 def dense(tmp_path_factory):
     """120 triplets at 16x16 in several small shards, built by simgen from real PNGs."""
-    from conftest import make_tree
+    from conftest import build_triplets
 
-    root = tmp_path_factory.mktemp("loaders")
-    src = make_tree(root / "src", {"a": 5, "b": 4, "c": 6})
-    out = root / "dense"
-    simgen.build(str(src), str(out), learning_size=3, num_tuples=120, image_size=16, seed=5,
-                 workers=1, quiet=True, shard_size="40KiB")
-    return out
+    return build_triplets(tmp_path_factory.mktemp("loaders"), 120, 16, "40KiB", seed=5)
 
 
 @pytest.fixture(scope="module")

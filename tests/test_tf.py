@@ -15,13 +15,10 @@ import simgen.tf as stf
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from conftest import make_tree
+    from conftest import build_triplets
 
     root = tmp_path_factory.mktemp("tf")
-    src = make_tree(root / "src", {"a": 5, "b": 4, "c": 6})
-    out = root / "ds"
-    simgen.build(str(src), str(out), learning_size=3, num_tuples=70, image_size=8, seed=2,
-                 workers=1, quiet=True, shard_size="8KiB")
+    out = build_triplets(root, 70, 8, "8KiB")
     return out
 
 

@@ -16,13 +16,10 @@ from shard_tools import convert
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    from conftest import make_tree
+    from conftest import build_triplets
 
     root = tmp_path_factory.mktemp("torch")
-    src = make_tree(root / "src", {"a": 5, "b": 4, "c": 6})
-    out = root / "ds"
-    simgen.build(str(src), str(out), learning_size=3, num_tuples=100, image_size=12, seed=2,
-                 workers=1, quiet=True, shard_size="16KiB")
+    out = build_triplets(root, 100, 12, "16KiB")
     indexed = root / "indexed"
     shutil.copytree(out, indexed)
     convert(indexed, "indexed")
