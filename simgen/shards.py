@@ -42,12 +42,11 @@ class ShardSpec:
 
 
 def shard_specs(split: str, num_tuples: int, per_shard: int) -> list[ShardSpec]:
-    """Cut plan positions [0, num_tuples) into shards of `per_shard` tuples (at least one)."""
+    """Cut plan positions [0, num_tuples) into as few shards as hold at most `per_shard`
+    tuples each, balanced (sizes differ by at most one) so parallel shard tasks end together."""
     count = max(1, -(-num_tuples // per_shard))
-    return [
-        ShardSpec(split, i, count, i * per_shard, min(num_tuples, (i + 1) * per_shard))
-        for i in range(count)
-    ]
+    bounds = [i * num_tuples // count for i in range(count + 1)]
+    return [ShardSpec(split, i, count, bounds[i], bounds[i + 1]) for i in range(count)]
 
 
 def tuple_labels(classes: np.ndarray) -> np.ndarray:

@@ -129,3 +129,15 @@ def test_config_preset_with_flag_override(sample_dir, tmp_path):
     assert res.exit_code == 0, res.output
     m = json.loads((out / "manifest.json").read_text())
     assert m["config"]["learning_size"] == 4 and m["config"]["image_size"] == [8, 8]
+
+
+@pytest.mark.parametrize("n,per_shard", [(20000, 14544), (10, 3), (1, 5), (9, 2), (7, 7)])
+def test_shards_are_balanced_and_never_over_size(n, per_shard):
+    from simgen.shards import shard_specs
+
+    specs = shard_specs("train", n, per_shard)
+    sizes = [s.num_tuples for s in specs]
+    assert len(specs) == -(-n // per_shard)  # as few shards as the size allows
+    assert max(sizes) <= per_shard and max(sizes) - min(sizes) <= 1
+    assert [s.start for s in specs[1:]] == [s.stop for s in specs[:-1]]
+    assert specs[0].start == 0 and specs[-1].stop == n
