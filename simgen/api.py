@@ -24,14 +24,15 @@ def build(directory: str, out: str, **options: Any) -> dict:
 
 
 def plan_job(directory: str, **options: Any) -> Job:
-    """Plan (index, split, count, shard) without decoding or writing anything."""
-    return _plan_job(make_config(directory=directory, **options))
+    """Plan (index, split, count, shard) without decoding or writing anything; the files are
+    vetted by the build that runs the plan (or up front, with on_error="skip")."""
+    return _plan_job(make_config(directory=directory, **options), screening="deferred")
 
 
 def dry_run(directory: str, **options: Any) -> dict:
     """`simgen build --dry-run`: splits, counts, shards and shortfalls; nothing decoded."""
     return _builder.dry_run_summary(_plan_job(make_config(directory=directory, **options),
-                                              screen_files=False))
+                                              screening="none"))
 
 
 def stats(directory: str, **options: Any) -> dict:

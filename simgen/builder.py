@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 
 from .config import BuildConfig, default_workers
 from .errors import DatasetExistsError, SimgenError
@@ -12,6 +13,7 @@ from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
 from .materialize import pixel_schema
 from .shards import FORMAT, FORMAT_VERSION, LIBVER
+from .validate import BadFilesError
 from . import journal
 from .augment import augment_schema
 
@@ -23,7 +25,8 @@ def check_out_path(out: str) -> None:
 
 def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | None = None) -> None:
     """Make `out` ready (call under its lock): refuse a dataset or an unfinished build unless
-    `overwrite` (retire it) or `resume` (keep what checks out, see journal.py)."""
+    `overwrite` (retire_previous removes it, once the images have decoded) or `resume` (keep
+    what checks out, see journal.py)."""
     check_out_path(out)
     existing = os.path.join(out, MANIFEST)
     if os.path.exists(existing):
@@ -31,17 +34,22 @@ def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | N
             _reopen(out, key)
         elif not overwrite:
             raise DatasetExistsError(f"--out {out} already holds a dataset; pass --overwrite")
-        else:
-            os.unlink(existing)  # first: the old dataset stops being complete
     elif journal.unfinished(out) and not (overwrite or resume):
         raise DatasetExistsError(
             f"--out {out} holds an unfinished build (shards but no manifest.json); pass "
             "--resume to finish it or --overwrite to start again")
-    if overwrite:
-        for old in glob.glob(os.path.join(out, journal.SHARD_GLOB)):
-            os.unlink(old)
-        journal.clear(out)
     os.makedirs(out, exist_ok=True)
+
+
+def retire_previous(out: str) -> None:
+    """--overwrite: remove the dataset or unfinished build in `out` (manifest first, so it
+    stops being complete before any shard goes)."""
+    existing = os.path.join(out, MANIFEST)
+    if os.path.exists(existing):
+        os.unlink(existing)
+    for old in glob.glob(os.path.join(out, journal.SHARD_GLOB)):
+        os.unlink(old)
+    journal.clear(out)
 
 
 def _reopen(out: str, key: str | None) -> None:
@@ -138,7 +146,7 @@ def class_label_schema(label_mode: str | None, k: int, num_classes: int) -> dict
 
 def build(config: BuildConfig) -> dict:
     """Run a whole build described by `config`; return the manifest that was written."""
-    return build_job(plan_job(config))
+    return build_job(plan_job(config, screening="deferred"))
 
 
 def build_job(job: Job) -> dict:
@@ -148,11 +156,16 @@ def build_job(job: Job) -> dict:
         raise SimgenError("--out is required")
     check_out_path(out)
     key = journal.job_key(job)
+    created = not os.path.exists(out)
     with output_lock(out):
         journal.clean_temp(out)
         try:
             prepare_output(out, job.config.overwrite, job.config.resume, key)
             return _write_dataset(job, key)
+        except BadFilesError:  # found while decoding: nothing was written or removed
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         except OSError as exc:  # the parent's own writes: journal, manifest
             raise SimgenError(f"cannot write to --out {out}: {exc.strerror or exc}; free space "
                               "and rerun with --resume") from None
@@ -169,8 +182,14 @@ def _write_dataset(job: Job, key: str) -> dict:
         journal.remove_strays(out, {s.name for s in specs})
     todo = [s for s in specs if s.name not in done]
     workers = config.workers or default_workers()
-    fresh = run_shards(job, todo, out, workers, quiet=config.quiet,
-                       on_done=lambda entry: journal.record(out, key, entry)) if todo else []
+    retire = (lambda: retire_previous(out)) if config.overwrite else None
+    fresh: list[dict] = []
+    if todo:
+        fresh = run_shards(job, todo, out, workers, quiet=config.quiet,
+                           on_done=lambda entry: journal.record(out, key, entry),
+                           before_writing=retire)
+    elif retire:
+        retire()
     entries = {**done, **{e["file"]: e for e in fresh}}
     manifest = manifest_for(job, [entries[s.name] for s in specs])
     write_manifest(out, manifest)

@@ -269,13 +269,13 @@ def build(directory: str, as_json: bool, dry_run: bool, **kw: Any) -> None:
     """
     config = _config(directory, **kw)
     if dry_run:
-        summary = dry_run_summary(plan_job(config, screen_files=False))
+        summary = dry_run_summary(plan_job(config, screening="none"))
         click.echo(json.dumps(summary, indent=2) if as_json else format_dry_run(summary))
         return
     if not config.out:
         raise SimgenError("--out is required (or pass --dry-run)")
     talk = not (config.quiet or as_json)
-    job = plan_job(config, echo=click.echo if talk else None)
+    job = plan_job(config, echo=click.echo if talk else None, screening="deferred")
     if not config.quiet:
         for line in build_warnings(job):
             click.echo(line, err=True)

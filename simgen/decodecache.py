@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import Iterator, Sequence
 
 import numpy as np
 
-from .imaging import load_image
+from .imaging import image_pixels
 from .job import Job
 from .shards import ShardSpec
+from .validate import BadFile, check_image, vetted
 
 PREFIX = ".simgen-decode-"
 DECODE_CHUNK = 32  # images per decode task: fine-grained enough to balance all cores
@@ -80,15 +82,47 @@ def decode_tasks(cache: DecodeCache, chunk: int = DECODE_CHUNK) -> Iterator[tupl
         yield lo, min(n, lo + chunk)
 
 
-def decode_into(job: Job, cache: DecodeCache, lo: int, hi: int) -> int:
-    """Decode the images of slots [lo, hi) into the cache file; return how many."""
+Flaw = tuple[int, BadFile]  # (source id in job.index, the file and why it is bad)
+
+
+def decode_file(path: str, job: Job) -> tuple[np.ndarray | None, str | None]:
+    """(pixels, None), or (None, why the file is bad): the vetting of validate.py, for free."""
+    return vetted(path, job.config.max_pixels, partial(image_pixels, spec=job.image))
+
+
+def decode_into(job: Job, cache: DecodeCache, lo: int, hi: int) -> tuple[int, list[Flaw]]:
+    """Decode the images of slots [lo, hi) into the cache file; return how many, and every
+    file that could not be used (its slot is left as it was)."""
     index = job.splits[cache.split].index
     rows = cache.rows()[lo:hi]
     pixels = cache.open("r+")
+    flaws: list[Flaw] = []
     for slot, row in enumerate(rows.tolist(), start=lo):
-        pixels[slot] = load_image(os.path.join(index.root, index.paths[row]), job.image)
+        arr, reason = decode_file(os.path.join(index.root, index.paths[row]), job)
+        if reason is None:
+            pixels[slot] = arr
+        else:
+            flaws.append((int(index.source_ids[row]), BadFile(index.paths[row], reason)))
     del pixels  # unmap; the pages stay in the page cache for the shard tasks
-    return len(rows)
+    return len(rows), flaws
+
+
+def undecoded_sources(job: Job, caches: Sequence[DecodeCache]) -> np.ndarray:
+    """Source ids (job.index) that no cache decodes: files the build never opens otherwise."""
+    seen = np.zeros(len(job.index), dtype=bool)
+    for cache in caches:
+        seen[job.splits[cache.split].index.source_ids[cache.rows()]] = True
+    return np.flatnonzero(~seen)
+
+
+def check_sources(job: Job, ids: Sequence[int]) -> tuple[int, list[Flaw]]:
+    """Screen source files (validate.check_image) without decoding them into a cache."""
+    index, flaws = job.index, []
+    for i in ids:
+        reason = check_image(os.path.join(index.root, index.paths[i]), job.config.max_pixels)
+        if reason is not None:
+            flaws.append((int(i), BadFile(index.paths[i], reason)))
+    return len(ids), flaws
 
 
 def remove(caches: Sequence[DecodeCache]) -> None:

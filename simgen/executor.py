@@ -24,12 +24,12 @@ from typing import Callable, Iterator, Sequence
 from tqdm import tqdm
 
 from . import decodecache
-from .decodecache import DecodeCache
+from .decodecache import DecodeCache, Flaw
 from .errors import SimgenError
 from .job import Job
 from .materialize import build_shard
 from .shards import ShardSpec
-from .validate import limit_pixels
+from .validate import BadFilesError, limit_pixels
 
 _JOB: Job | None = None
 _PROGRESS: Callable[[int], None] | None = None
@@ -53,6 +53,7 @@ def _init_worker(job: Job, queue) -> None:
     """Pool initializer: the job once per process; progress flows back through `queue`."""
     _set_worker_state(job, queue.put)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
     die_with_parent()
     limit_pixels(job.config.max_pixels)
 
@@ -69,8 +70,12 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _decode_task(cache: DecodeCache, lo: int, hi: int) -> int:
+def _decode_task(cache: DecodeCache, lo: int, hi: int) -> tuple[int, list[Flaw]]:
     return decodecache.decode_into(_JOB, cache, lo, hi)
+
+
+def _check_task(ids: list[int]) -> tuple[int, list[Flaw]]:
+    return decodecache.check_sources(_JOB, ids)
 
 
 def _shard_task(spec: ShardSpec, out: str, cache: DecodeCache | None) -> dict:
@@ -130,29 +135,55 @@ def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
         finally:
             _set_worker_state(None, None)
         return
-    ctx = get_context("spawn")
+    ctx = get_context(start_method())
     queue = ctx.Queue()
     stop = threading.Event()
     pump = threading.Thread(target=_pump, args=(queue, bar, stop), daemon=True)
-    pump.start()
     try:
         with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx,
                                  initializer=_init_worker, initargs=(job, queue)) as pool:
             try:
+                pool.submit(os.getpid)  # start the workers now, before any thread of ours
+                pump.start()
                 yield pool
             except BaseException:
                 stop_pool(pool)
                 raise
     finally:
         stop.set()
-        pump.join(5)
+        if pump.is_alive():
+            pump.join(5)
         _drain(queue, bar)
+
+
+def start_method() -> str:
+    """How pool workers start: fork on Linux when this process runs a single thread (then no
+    lock can be inherited mid-use, and workers start in milliseconds with the job and every
+    module already in memory, instead of ~0.3 s importing numpy, h5py and Pillow); spawn
+    otherwise (macOS, Windows, a notebook's threads). SIMGEN_START_METHOD=spawn|fork|
+    forkserver overrides; the output bytes are the same whichever is used."""
+    forced = os.environ.get("SIMGEN_START_METHOD", "")
+    if forced:
+        if forced not in multiprocessing.get_all_start_methods():
+            raise SimgenError(f"SIMGEN_START_METHOD={forced} is not available here; use one of "
+                              + ", ".join(multiprocessing.get_all_start_methods()))
+        return forced
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+class Bar(tqdm):
+    """tqdm without its monitor thread (it only re-tunes refresh rates), so a build stays
+    single-threaded until its workers have started (see start_method)."""
+
+    monitor_interval = 0
 
 
 def progress_bar(total: int, quiet: bool, unit: str = "tuple", desc: str = "simgen build") -> tqdm:
     """A counter on stderr, shown only on a terminal and without --quiet."""
-    return tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr,
-                disable=quiet or not sys.stderr.isatty(), desc=desc)
+    return Bar(total=total, unit=unit, unit_scale=True, file=sys.stderr,
+               disable=quiet or not sys.stderr.isatty(), desc=desc)
 
 
 def allocate_caches(job: Job, specs: Sequence[ShardSpec], out: str) -> list[DecodeCache]:
@@ -169,27 +200,49 @@ def allocate_caches(job: Job, specs: Sequence[ShardSpec], out: str) -> list[Deco
     return caches
 
 
-def decode_stage(runner, caches: Sequence[DecodeCache], quiet: bool) -> None:
-    """Fill every cache, in small tasks spread over all workers."""
-    total = sum(c.shape[0] for c in caches)
+def vetting_tasks(job: Job, caches: Sequence[DecodeCache]) -> list[tuple[Callable, tuple]]:
+    """The decode stage's tasks: decode every cached image (vetting it on the way) and, unless
+    the plan screened every file already, probe the sources no cache decodes."""
+    tasks: list[tuple[Callable, tuple]] = [
+        (_decode_task, (c, lo, hi)) for c in caches for lo, hi in decodecache.decode_tasks(c)]
+    if not job.screened:
+        ids = decodecache.undecoded_sources(job, caches).tolist()
+        step = decodecache.DECODE_CHUNK
+        tasks += [(_check_task, (ids[i : i + step],)) for i in range(0, len(ids), step)]
+    return tasks
+
+
+def decode_stage(runner, job: Job, caches: Sequence[DecodeCache], quiet: bool) -> None:
+    """Fill every cache, in small tasks spread over all workers; then raise BadFilesError
+    naming every file that could not be used (before any shard is written)."""
+    tasks = vetting_tasks(job, caches)
+    total = sum(c.shape[0] for c in caches) + sum(len(a[0]) for f, a in tasks if f is _check_task)
+    flaws: list[Flaw] = []
     with progress_bar(total, quiet, "image", "decoding") as bar:
-        futures = [runner.submit(_decode_task, c, lo, hi)
-                   for c in caches for lo, hi in decodecache.decode_tasks(c)]
+        futures = [runner.submit(fn, *args) for fn, args in tasks]
         for fut in as_completed(futures):
-            bar.update(worker_result(fut, "decoding images"))
+            done, bad = worker_result(fut, "decoding images")
+            flaws += bad
+            bar.update(done)
+    if flaws:
+        raise BadFilesError(job.index.root, [bad for _, bad in sorted(flaws, key=lambda f: f[0])])
 
 
 def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
-               on_done: Callable[[dict], None] | None = None, quiet: bool = False) -> list[dict]:
-    """Build every shard in `specs`; return their manifest entries in spec order."""
+               on_done: Callable[[dict], None] | None = None, quiet: bool = False,
+               before_writing: Callable[[], None] | None = None) -> list[dict]:
+    """Build every shard in `specs`; return their manifest entries in spec order.
+    `before_writing` runs once every image decoded fine, before the first shard is written."""
     results: dict[str, dict] = {}
     caches = allocate_caches(job, specs, out)
     by_split = {c.split: c for c in caches}
-    decode_jobs = sum(-(-c.shape[0] // decodecache.DECODE_CHUNK) for c in caches)
+    decode_jobs = len(vetting_tasks(job, caches))
     try:
         with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar, \
                 task_runner(job, workers, max(decode_jobs, len(specs)), bar) as runner:
-            decode_stage(runner, caches, quiet)
+            decode_stage(runner, job, caches, quiet)
+            if before_writing:
+                before_writing()
 
             def collect(fut: Future, spec: ShardSpec) -> None:
                 entry = worker_result(fut, f"building {spec.name}")

@@ -195,21 +195,26 @@ def drafted_resize(img: Image.Image, box: tuple[float, ...], spec: ImageSpec) ->
     return np.asarray(img, dtype=np.uint8).reshape(spec.height, spec.width, spec.channels)
 
 
-def load_image(path: str, spec: ImageSpec) -> np.ndarray:
-    """Decode `path` (first frame), convert the colour mode, fit to the spec: uint8 spec.shape."""
-    try:
-        with Image.open(path) as img:
-            img.seek(0)
-            box = jpeg_draft(img, spec.width, spec.height) if spec.draftable else None
-            if spec.exif_transpose:
-                img = ImageOps.exif_transpose(img)
-            img = to_mode(img, spec.color_mode)
-            arr = fit_image(img, spec) if box is None else drafted_resize(img, box, spec)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise SimgenError(f"cannot decode image {path}: {exc}") from None
+def image_pixels(img: Image.Image, spec: ImageSpec) -> np.ndarray:
+    """An opened image (first frame) → colour mode → fitted to the spec: uint8 spec.shape."""
+    img.seek(0)
+    box = jpeg_draft(img, spec.width, spec.height) if spec.draftable else None
+    if spec.exif_transpose:
+        img = ImageOps.exif_transpose(img)
+    img = to_mode(img, spec.color_mode)
+    arr = fit_image(img, spec) if box is None else drafted_resize(img, box, spec)
     if spec.data_format == "channels_first":
         return np.ascontiguousarray(arr.transpose(2, 0, 1))
     return arr
+
+
+def load_image(path: str, spec: ImageSpec) -> np.ndarray:
+    """Decode `path` into uint8 spec.shape (image_pixels); a bad file is a one-line error."""
+    try:
+        with Image.open(path) as img:
+            return image_pixels(img, spec)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise SimgenError(f"cannot decode image {path}: {exc}") from None
 
 
 def decode_images(root: str, paths: Sequence[str], spec: ImageSpec) -> np.ndarray:

@@ -60,9 +60,17 @@ class SourceIndex:
         """sha256 over (relative path, byte size, class id): changes when the input set does."""
         h = hashlib.sha256()
         for rel, cid in zip(self.paths, self.class_ids.tolist()):
-            size = os.path.getsize(os.path.join(self.root, rel))
+            size = file_size(os.path.join(self.root, rel))
             h.update(f"{rel}\0{size}\0{cid}\n".encode("utf-8", "surrogateescape"))
         return h.hexdigest()
+
+
+def file_size(path: str) -> int:
+    """Bytes in `path`, or -1 when it cannot be stat'ed (a dangling link, a vanished file)."""
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return -1
 
 
 def walk_without_loops(top: str, follow_links: bool):

@@ -51,6 +51,7 @@ class Job:
     splits: dict[str, SplitPlan]
     skipped: list[BadFile] = field(default_factory=list)  # left out by the validation pass
     groups: np.ndarray | None = None  # group id per source file (--group-pattern)
+    screened: bool = True  # every file was probed before planning (else the build vets them)
 
     @property
     def config_hash(self) -> str:
@@ -172,12 +173,17 @@ def split_parts(config: BuildConfig, index: SourceIndex, echo: Echo | None = Non
     return parts
 
 
-def screened_index(config: BuildConfig, echo: Echo | None = None,
-                   ) -> tuple[SourceIndex, list[BadFile]]:
-    """Index, then vet every file (validate.py) before anything is split or planned."""
+SCREENING = ("full", "deferred", "none")
 
-    return screen(indexed(config, echo), config.on_error, config.max_pixels,
-                  config.follow_links, config.workers or default_workers())
+
+def screened_index(config: BuildConfig, echo: Echo | None = None, screening: str = "full",
+                   ) -> tuple[SourceIndex, list[BadFile], bool]:
+    """Index, then vet the files (validate.py) before anything is split or planned; also
+    whether every file was opened and probed (see plan_job for `screening`)."""
+    probe = screening == "full" or (screening == "deferred" and config.on_error == "skip")
+    index, skipped = screen(indexed(config, echo), config.on_error, config.max_pixels,
+                            config.follow_links, config.workers or default_workers(), probe)
+    return index, skipped, probe
 
 
 def split_layout(config: BuildConfig, part: SourceIndex, num_classes: int,
@@ -223,12 +229,18 @@ def require_labels(config: BuildConfig) -> None:
             "(an image and its augmented copy)")
 
 
-def plan_job(config: BuildConfig, echo: Echo | None = None, screen_files: bool = True) -> Job:
+def plan_job(config: BuildConfig, echo: Echo | None = None, screening: str = "full") -> Job:
     """Validate, index, split and plan; raises SimgenError before anything is written.
 
-    `screen_files=False` (build --dry-run) skips the pass that decodes every file to vet it.
+    `screening` "full" opens and probes every file first (all bad ones in one error, or left
+    out with --on-error skip). "deferred" (what build does) leaves that to the build's decode
+    stage, which opens every file anyway, unless --on-error skip needs the final file set
+    before planning. "none" (--dry-run) opens no file. Links out of the directory are
+    always dropped.
     """
-    index, skipped = screened_index(config, echo) if screen_files else (indexed(config), [])
+    if screening not in SCREENING:
+        raise ValueError(f"screening must be one of {SCREENING}, got {screening!r}")
+    index, skipped, probed = screened_index(config, echo, screening)
     groups = source_groups(config, index)
     parts = split_parts(config, index, echo, groups)
     require_labels(config)
@@ -240,7 +252,7 @@ def plan_job(config: BuildConfig, echo: Echo | None = None, screen_files: bool =
         plan = plan_split(config, name, part, index, groups, wanted[name], len(parts) == 1)
         splits[name] = SplitPlan(name, part, plan, shard_specs(name, plan.num_tuples, per_shard),
                                  strategy_options(config))
-    return Job(config, index, image, splits, skipped, groups)
+    return Job(config, index, image, splits, skipped, groups, probed)
 
 
 def split_counts(part: SourceIndex, k: int, positives: int) -> dict:

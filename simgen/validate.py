@@ -1,10 +1,13 @@
-"""Vet every source before planning: one pass that opens and probes each file and reports
-all bad ones at once, so a build never dies on file 90,000 of 100,000.
+"""Vet every source: each file is opened and probed, and all bad ones are reported at once,
+so a build never dies on file 90,000 of 100,000 and never writes a shard before they are known.
 
-It runs before the split and the plan (not in the workers): dropping a bad file changes the
-plan, so the file set has to be final before any shard is cut. The probe is cheap: header,
-size and mode, then PNG chunk CRCs (`verify`, no inflate), JPEG at 1/8 scale (entropy data is
-still read, so truncation shows), other formats' first frame. Threads overlap the I/O.
+Where the vetting runs depends on --on-error. With `skip`, before the split and the plan:
+dropping a bad file changes the plan, so the file set has to be final before any shard is
+cut. With `fail` (the default) a bad file stops the build anyway, so the build's decode
+stage vets each file as it decodes it (`vetted`: the same checks and reasons) and probes the
+files no tuple uses, instead of opening every file twice. The probe is cheap: header, size and
+mode, then PNG chunk CRCs (`verify`, no inflate), JPEG at 1/8 scale (entropy data is still
+read, so truncation shows), other formats' first frame. Threads overlap the I/O.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import stat
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -29,6 +33,7 @@ SUPPORTED_MODES = frozenset({
     "1", "L", "LA", "P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV",
     "I", "I;16", "I;16B", "I;16L", "I;16N",
 })
+T = TypeVar("T")
 PARALLEL_FROM = 64  # files; below this a thread pool costs more than it saves
 
 
@@ -91,38 +96,43 @@ def _probe(img: Image.Image) -> None:
         img.load()
 
 
-def check_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
-    """Why the image file at `path` cannot be used, or None when it can."""
+def vetted(path: str, max_pixels: int, read: Callable[[Image.Image], T]) -> tuple[T | None, str | None]:
+    """(read(open image), None), or (None, why `path` cannot be used): the one place that
+    opens a source file, for the screening probe and for the build's decode alike."""
     reason = _not_a_regular_file(path)
     if reason:
-        return reason
+        return None, reason
+    limit_pixels(max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # bomb warnings, palette-transparency notes
             with Image.open(path) as img:
                 width, height = img.size
                 if width * height > max_pixels:
-                    return (f"decompression bomb: {width}x{height} = {width * height:,} pixels "
-                            f"exceeds --max-pixels {max_pixels:,}")
+                    return None, (f"decompression bomb: {width}x{height} = {width * height:,} "
+                                  f"pixels exceeds --max-pixels {max_pixels:,}")
                 if img.mode not in SUPPORTED_MODES:
-                    return f"unsupported mode {img.mode!r} (float or unknown pixel values)"
-                _probe(img)
+                    return None, f"unsupported mode {img.mode!r} (float or unknown pixel values)"
+                return read(img), None
     except Image.DecompressionBombError as exc:
-        return f"decompression bomb: {exc}"
+        return None, f"decompression bomb: {exc}"
     except UnidentifiedImageError:
-        return "not an image (Pillow cannot identify its format)"
+        return None, "not an image (Pillow cannot identify its format)"
     except PermissionError as exc:
-        return f"unreadable: {exc.strerror}"
+        return None, f"unreadable: {exc.strerror}"
     except (OSError, SyntaxError, ValueError, EOFError, IndexError) as exc:
-        return f"corrupt or truncated image: {exc}"
-    return None
+        return None, f"corrupt or truncated image: {exc}"
 
 
-def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   workers: int = 1) -> list[BadFile]:
-    """Check every file of `index`; return the bad ones in index order."""
-    limit_pixels(max_pixels)
-    full = [os.path.join(index.root, rel) for rel in index.paths]
+def check_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
+    """Why the image file at `path` cannot be used, or None when it can."""
+    return vetted(path, max_pixels, _probe)[1]
+
+
+def bad_files(root: str, paths: Sequence[str], max_pixels: int = DEFAULT_MAX_PIXELS,
+              workers: int = 1) -> list[BadFile]:
+    """Check every file of `paths` (relative to `root`); return the bad ones in order."""
+    full = [os.path.join(root, rel) for rel in paths]
     check = lambda p: check_image(p, max_pixels)  # noqa: E731
     if workers > 1 and len(full) >= PARALLEL_FROM:
         pool = ThreadPoolExecutor(workers)
@@ -132,7 +142,13 @@ def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         reasons = [check(p) for p in full]
-    return [BadFile(rel, r) for rel, r in zip(index.paths, reasons) if r]
+    return [BadFile(rel, r) for rel, r in zip(paths, reasons) if r]
+
+
+def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   workers: int = 1) -> list[BadFile]:
+    """Check every file of `index`; return the bad ones in index order."""
+    return bad_files(index.root, index.paths, max_pixels, workers)
 
 
 def links_outside(index: SourceIndex) -> list[BadFile]:
@@ -161,11 +177,12 @@ def without(index: SourceIndex, drop: list[BadFile]) -> SourceIndex:
 
 
 def screen(index: SourceIndex, on_error: str, max_pixels: int, follow_links: bool,
-           workers: int = 1) -> tuple[SourceIndex, list[BadFile]]:
+           workers: int = 1, probe: bool = True) -> tuple[SourceIndex, list[BadFile]]:
     """The usable part of `index` and every file left out with its reason.
 
     Raises BadFilesError listing all bad files when `on_error` is "fail". Links that point
-    outside the directory are always left out (and listed) unless `follow_links`.
+    outside the directory are always left out (and listed) unless `follow_links`. With
+    `probe` False the files themselves are not opened (the build's decode stage vets them).
     """
     if on_error not in ON_ERROR:
         raise SimgenError(f"--on-error must be fail or skip, got {on_error!r}")
@@ -173,7 +190,7 @@ def screen(index: SourceIndex, on_error: str, max_pixels: int, follow_links: boo
         raise SimgenError(f"--max-pixels must be positive, got {max_pixels}")
     outside = [] if follow_links else links_outside(index)
     index = without(index, outside)
-    bad = find_bad_files(index, max_pixels, workers)
+    bad = find_bad_files(index, max_pixels, workers) if probe else []
     if bad and on_error == "fail":
         raise BadFilesError(index.root, bad)
     index = without(index, bad)

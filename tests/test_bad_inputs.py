@@ -76,6 +76,36 @@ def test_validation_lists_every_bad_file_and_writes_nothing(tree, tmp_path):
     assert not out.exists()
 
 
+def test_bad_files_found_while_decoding_leave_an_old_dataset_whole(tree, tmp_path):
+    """build vets files as it decodes them; --overwrite must not have removed anything yet."""
+    src = tree({"a": 4, "b": 4})
+    out = tmp_path / "out"
+    assert run(*build_args(src, out)).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    (src / "b" / "img001.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    for workers in ("1", "2"):
+        res = run(*build_args(src, out, "--overwrite", "-j", workers))
+        assert res.exit_code == 2 and "1 bad image file" in res.output, res.output
+        assert "b/img001.png: " in res.output and "Traceback" not in res.output
+        after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+        assert after == before  # manifest and shards untouched, no temp or cache left
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_bad_files_no_tuple_uses_are_still_reported(tree, tmp_path, workers):
+    """Files outside the built subset are never decoded, yet --on-error fail names them too."""
+    src = tree({"a": 8, "b": 8})
+    (src / "a" / "zz-empty.png").write_bytes(b"")
+    (src / "b" / "zz-junk.png").write_text("not an image")
+    out = tmp_path / "out"
+    res = run(*build_args(src, out, "-j", workers, "-k", "2", "-n", "2",
+                          "--validation-split", "0.5", "--subset", "training"))
+    assert res.exit_code == 2, res.output
+    assert "a/zz-empty.png: empty file" in res.output
+    assert "b/zz-junk.png: not an image" in res.output
+    assert not out.exists()
+
+
 def test_on_error_skip_builds_without_them_and_lists_them(tree, tmp_path):
     src = tree({"a": 3, "b": 3})
     bad = make_bad_files(src)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 import simgen
+from simgen.errors import SimgenError
 from simgen.manifest import read_manifest
 
 
@@ -82,15 +84,19 @@ def test_manifest_counts_for_paper_sample(sample_dir, tmp_path):
     assert '"total": 18000' in text  # JSON integers, not strings or floats
 
 
-def test_same_seed_same_bytes_whatever_workers_or_out(tree, tmp_path):
+def test_same_seed_same_bytes_whatever_workers_or_out(tree, tmp_path, monkeypatch):
     src = tree({"a": 6, "b": 6, "c": 5})
     opts = dict(learning_size=3, num_tuples=300, shard_size="16KiB")
     build(src, tmp_path / "one", workers=1, **opts)
-    build(src, tmp_path / "two", workers=2, **opts)
+    for method in ("fork", "spawn"):  # how the pool's workers start changes nothing
+        monkeypatch.setenv("SIMGEN_START_METHOD", method)
+        build(src, tmp_path / method, workers=2, **opts)
     files = sorted(os.listdir(tmp_path / "one"))
-    assert files == sorted(os.listdir(tmp_path / "two")) and len(files) > 3
-    for name in files:
-        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    assert len(files) > 3
+    for other in ("fork", "spawn"):
+        assert files == sorted(os.listdir(tmp_path / other))
+        for name in files:
+            assert (tmp_path / "one" / name).read_bytes() == (tmp_path / other / name).read_bytes()
     build(src, tmp_path / "three", workers=1, **{**opts, "seed": 4})
     assert (tmp_path / "three" / files[0]).read_bytes() != (tmp_path / "one" / files[0]).read_bytes()
 
@@ -141,3 +147,23 @@ def test_shards_are_balanced_and_never_over_size(n, per_shard):
     assert max(sizes) <= per_shard and max(sizes) - min(sizes) <= 1
     assert [s.start for s in specs[1:]] == [s.stop for s in specs[:-1]]
     assert specs[0].start == 0 and specs[-1].stop == n
+
+
+def test_workers_fork_only_from_a_single_threaded_process(monkeypatch):
+    import threading
+
+    from simgen.executor import start_method
+
+    monkeypatch.delenv("SIMGEN_START_METHOD", raising=False)
+    assert start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:  # a live thread could hold a lock the forked child would inherit, held forever
+        assert start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
+    monkeypatch.setenv("SIMGEN_START_METHOD", "teleport")
+    with pytest.raises(SimgenError, match="SIMGEN_START_METHOD=teleport"):
+        start_method()

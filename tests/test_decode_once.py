@@ -39,8 +39,8 @@ def photo(path, size=(640, 480), seed=0):
 def test_every_image_is_decoded_once_per_build_not_once_per_shard(tree, tmp_path, monkeypatch):
     src = tree({"a": 6, "b": 6, "c": 5})
     decoded = []
-    real = decodecache.load_image
-    monkeypatch.setattr(decodecache, "load_image", lambda p, s: decoded.append(p) or real(p, s))
+    real = decodecache.decode_file
+    monkeypatch.setattr(decodecache, "decode_file", lambda p, j: decoded.append(p) or real(p, j))
     m = build(src, tmp_path / "o")
     assert len(m["shards"]) > 3  # shards share images ...
     assert len(decoded) == len(set(decoded))  # ... yet no image was decoded twice

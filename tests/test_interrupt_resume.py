@@ -94,11 +94,12 @@ def all_gone(pids: list[int], timeout: float = 10) -> bool:
 
 
 def shard_workers(pid: int) -> list[int]:
-    """The pool's worker processes among `pid`'s children."""
-    def is_worker(child: int) -> bool:
-        with open(f"/proc/{child}/cmdline", "rb") as f:
-            return b"spawn_main" in f.read()
-    return [c for c in children(pid) if is_worker(c)]
+    """The pool's worker processes among `pid`'s children (spawned, or forked: same command
+    line as the build; not multiprocessing's resource tracker)."""
+    def cmdline(p: int) -> bytes:
+        with open(f"/proc/{p}/cmdline", "rb") as f:
+            return f.read()
+    return [c for c in children(pid) if b"spawn_main" in cmdline(c) or cmdline(c) == cmdline(pid)]
 
 
 @pytest.mark.parametrize("workers,signum", [("1", signal.SIGINT), ("2", signal.SIGINT),
