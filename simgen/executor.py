@@ -225,7 +225,8 @@ def decode_stage(runner, job: Job, caches: Sequence[DecodeCache], quiet: bool) -
             flaws += bad
             bar.update(done)
     if flaws:
-        raise BadFilesError(job.index.root, [bad for _, bad in sorted(flaws, key=lambda f: f[0])])
+        raise BadFilesError(job.index.root, [bad for _, bad in sorted(flaws, key=lambda f: f[0])],
+                            job.screened)
 
 
 def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,

@@ -51,12 +51,13 @@ class BadFile:
 class BadFilesError(SimgenError):
     """--on-error fail and at least one bad file: every one of them is in the message."""
 
-    def __init__(self, directory: str, bad: list[BadFile]):
+    def __init__(self, directory: str, bad: list[BadFile], screened: bool = False):
         lines = [f"  {display(b.path)}: {b.reason}" for b in bad]
         noun = "file" if len(bad) == 1 else "files"
-        super().__init__(
-            f"{len(bad)} bad image {noun} in {display(directory)} (nothing written; pass "
-            "--on-error skip to build without them):\n" + "\n".join(lines))
+        what = ("they passed the screening but did not decode: fix or remove them and rerun"
+                if screened else "pass --on-error skip to build without them")
+        super().__init__(f"{len(bad)} bad image {noun} in {display(directory)} (nothing "
+                         f"written; {what}):\n" + "\n".join(lines))
         self.bad = bad
 
 

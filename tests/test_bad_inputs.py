@@ -91,6 +91,21 @@ def test_bad_files_found_while_decoding_leave_an_old_dataset_whole(tree, tmp_pat
         assert after == before  # manifest and shards untouched, no temp or cache left
 
 
+def test_a_file_that_fails_after_skip_screening_stops_the_build_by_name(tree, tmp_path):
+    from simgen.builder import build_job
+
+    src = tree({"a": 3, "b": 3})
+    (src / "a" / "empty.png").write_bytes(b"")
+    job = simgen.plan_job(str(src), out=str(tmp_path / "out"), image_size=8, seed=1,
+                          workers=1, quiet=True, on_error="skip")
+    assert job.screened and [b.path for b in job.skipped] == ["a/empty.png"]
+    (src / "b" / "img001.png").write_bytes(b"broken after screening")
+    with pytest.raises(SimgenError, match="passed the screening but did not decode") as err:
+        build_job(job)
+    assert "b/img001.png: not an image" in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_bad_files_no_tuple_uses_are_still_reported(tree, tmp_path, workers):
     """Files outside the built subset are never decoded, yet --on-error fail names them too."""
