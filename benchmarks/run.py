@@ -270,7 +270,8 @@ def report(results: dict) -> str:
     lines += results["draft"] + ["", results["screen"], "", results["phases"], "", "Commands (run from `benchmarks/`):", ""]
     for job, r in results["jobs"].items():
         for name, cmd in r["commands"].items():
-            short = cmd.replace(PY, "python").replace(results["work"], "WORK")
+            short = (cmd.replace(PY, "python").replace(results["work"], "WORK")
+                     .replace(HERE + os.sep, ""))
             lines.append(f"* {job} {name}: `{short}`")
     return "\n".join(lines + ["", END])
 
