@@ -1,8 +1,11 @@
-"""Run a build's work: decode stage, then shard tasks; in-process or a spawn-safe process pool.
+"""Run a build's work: decode stage, then shard tasks; in-process or a process pool.
 
 Stage 1 (decodecache.py) decodes every needed image once, split into small tasks over all
-workers, so even a build of one or two shards uses every core. Stage 2 runs one task per
+workers, so even a build of one or two shards uses every core; it also vets every file and
+stops the build, naming each bad one, before anything is written. Stage 2 runs one task per
 shard, gathering from the decoded images. The shard count never depends on the workers.
+Workers are forked where that is safe and spawned elsewhere (start_method); nothing relies on
+state inherited by a fork, so the bytes are the same either way.
 """
 from __future__ import annotations
 
@@ -127,7 +130,7 @@ class InlineRunner:
 
 @contextmanager
 def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
-    """Something with submit(fn, *args) → Future: inline, or a pool of spawned processes."""
+    """Something with submit(fn, *args) → Future: inline, or a pool of worker processes."""
     if workers <= 1 or tasks <= 1:
         _set_worker_state(job, bar.update)
         try:
