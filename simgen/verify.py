@@ -162,7 +162,10 @@ class DatasetCheck:
 
     def check_manifest(self) -> None:
         """Self-hash, and the per-split totals against the shard list."""
-        if self.m.get(SELF_HASH) != manifest_digest(self.m):
+        if SELF_HASH not in self.m:
+            self.add(MANIFEST, f"has no {SELF_HASH}: not written by simgen, or the field was "
+                               "removed (edits cannot be detected)")
+        elif self.m[SELF_HASH] != manifest_digest(self.m):
             self.add(MANIFEST, "edited after it was written (manifest_sha256 does not match)")
         for split, info in self.m["splits"].items():
             entries = [s for s in self.m["shards"] if s.get("split") == split]

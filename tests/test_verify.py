@@ -88,6 +88,16 @@ def test_flipped_byte_truncated_and_missing_shards_and_edited_manifest(copy):
     assert len(problems) == 4
 
 
+def test_a_manifest_without_its_self_hash_is_named_as_such(copy):
+    m = manifest(copy)
+    del m["manifest_sha256"]
+    (copy / "manifest.json").write_text(json.dumps(m, indent=2, sort_keys=True))
+    code, problems = verify_cli(copy)
+    assert code == 1
+    assert [p["file"] for p in problems] == ["manifest.json"]
+    assert problems[0]["reason"].startswith("has no manifest_sha256")
+
+
 def test_a_label_that_contradicts_the_classes_is_reported(copy):
     m = manifest(copy)
     first = m["shards"][0]
