@@ -20,7 +20,7 @@ import numpy as np
 from .imaging import image_pixels
 from .job import Job
 from .shards import ShardSpec
-from .validate import BadFile, check_image, vetted
+from .validate import BadFile, check_image, crc_checked, vetted
 
 PREFIX = ".simgen-decode-"
 DECODE_CHUNK = 32  # images per decode task: fine-grained enough to balance all cores
@@ -87,7 +87,8 @@ Flaw = tuple[int, BadFile]  # (source id in job.index, the file and why it is ba
 
 def decode_file(path: str, job: Job) -> tuple[np.ndarray | None, str | None]:
     """(pixels, None), or (None, why the file is bad): the vetting of validate.py, for free."""
-    return vetted(path, job.config.max_pixels, partial(image_pixels, spec=job.image))
+    return vetted(path, job.config.max_pixels,
+                  crc_checked(path, partial(image_pixels, spec=job.image)))
 
 
 def decode_into(job: Job, cache: DecodeCache, lo: int, hi: int) -> tuple[int, list[Flaw]]:

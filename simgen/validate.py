@@ -125,6 +125,18 @@ def vetted(path: str, max_pixels: int, read: Callable[[Image.Image], T]) -> tupl
         return None, f"corrupt or truncated image: {exc}"
 
 
+def crc_checked(path: str, read: Callable[[Image.Image], T]) -> Callable[[Image.Image], T]:
+    """`read`, after the PNG chunk-CRC check the probe makes (a decode does not look at CRCs,
+    and verify() needs a file of its own), so that decoding a file rejects exactly what
+    probing it rejects, with the same reason."""
+    def run(img: Image.Image) -> T:
+        if img.format == "PNG":
+            with Image.open(path) as fresh:
+                fresh.verify()
+        return read(img)
+    return run
+
+
 def check_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
     """Why the image file at `path` cannot be used, or None when it can."""
     return vetted(path, max_pixels, _probe)[1]

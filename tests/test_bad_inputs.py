@@ -121,6 +121,41 @@ def test_bad_files_no_tuple_uses_are_still_reported(tree, tmp_path, workers):
     assert not out.exists()
 
 
+def make_bad_pngs(folder: Path) -> set[str]:
+    """PNGs whose pixels decode but whose chunks are broken; returns their names."""
+    write_image(folder / "idat-crc.png", 95)  # only the IDAT chunk's CRC bytes are wrong
+    png = bytearray((folder / "idat-crc.png").read_bytes())
+    at = png.find(b"IDAT")
+    png[at + 4 + int.from_bytes(png[at - 4 : at], "big")] ^= 0xFF
+    (folder / "idat-crc.png").write_bytes(bytes(png))
+    write_image(folder / "text-crc.png", 96)  # a tEXt chunk with a wrong CRC after IDAT
+    png = (folder / "text-crc.png").read_bytes()
+    iend = png.rfind(b"IEND") - 4
+    text = (4).to_bytes(4, "big") + b"tEXt" + b"a\x00bc" + b"\x00\x00\x00\x00"
+    (folder / "text-crc.png").write_bytes(png[:iend] + text + png[iend:])
+    write_image(folder / "no-iend.png", 97)
+    (folder / "no-iend.png").write_bytes((folder / "no-iend.png").read_bytes()[:-12])
+    return {"idat-crc.png", "text-crc.png", "no-iend.png"}
+
+
+def test_decoding_rejects_what_probing_rejects_for_the_same_reason(tree, tmp_path, monkeypatch):
+    """fail mode vets files as it decodes them, skip mode probes them first: same verdicts."""
+    from simgen import decodecache
+
+    src = tree({"a": 3, "b": 3})
+    bad = set(make_bad_files(src)) | {f"a/{n}" for n in make_bad_pngs(src / "a")}
+    res = run(*build_args(src, tmp_path / "skip", "--on-error", "skip", "-k", "2"))
+    assert res.exit_code == 0, res.output
+    probed = {s["path"]: s["reason"]
+              for s in json.loads((tmp_path / "skip" / "manifest.json").read_text())["skipped"]}
+    assert set(probed) == bad
+    monkeypatch.setattr(decodecache, "check_sources", None)  # every file goes through decoding
+    res = run(*build_args(src, tmp_path / "fail", "-k", "2"))  # all pairs: every file is used
+    assert res.exit_code == 2, res.output
+    decoded = dict(line.strip().split(": ", 1) for line in res.output.splitlines()[1:])
+    assert decoded == probed
+
+
 def test_on_error_skip_builds_without_them_and_lists_them(tree, tmp_path):
     src = tree({"a": 3, "b": 3})
     bad = make_bad_files(src)
