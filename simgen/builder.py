@@ -7,7 +7,7 @@ import shutil
 
 from .config import BuildConfig, default_workers
 from .errors import DatasetExistsError, SimgenError
-from .executor import run_shards
+from .executor import forced_start_method, run_shards
 from .job import Job, plan_job, source_counts, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
@@ -155,6 +155,7 @@ def build_job(job: Job) -> dict:
     if not out:
         raise SimgenError("--out is required")
     check_out_path(out)
+    forced_start_method()  # a bad SIMGEN_START_METHOD fails here, before --out is touched
     key = journal.job_key(job)
     created = not os.path.exists(out)
     with output_lock(out):

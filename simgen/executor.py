@@ -163,17 +163,27 @@ def start_method() -> str:
     """How pool workers start: fork on Linux when this process runs a single thread (then no
     lock can be inherited mid-use, and workers start in milliseconds with the job and every
     module already in memory, instead of ~0.3 s importing numpy, h5py and Pillow); spawn
-    otherwise (macOS, Windows, a notebook's threads). SIMGEN_START_METHOD=spawn|fork|
-    forkserver overrides; the output bytes are the same whichever is used."""
-    forced = os.environ.get("SIMGEN_START_METHOD", "")
+    otherwise (macOS, Windows, a notebook's threads). SIMGEN_START_METHOD=fork|spawn
+    overrides; the output bytes are the same either way. (Not forkserver: its workers are
+    the server's children, so they could not be tied to the build's life, die_with_parent.)"""
+    forced = forced_start_method()
     if forced:
-        if forced not in multiprocessing.get_all_start_methods():
-            raise SimgenError(f"SIMGEN_START_METHOD={forced} is not available here; use one of "
-                              + ", ".join(multiprocessing.get_all_start_methods()))
         return forced
     if sys.platform == "linux" and threading.active_count() == 1:
         return "fork"
     return "spawn"
+
+
+def forced_start_method() -> str | None:
+    """SIMGEN_START_METHOD if set (fork or spawn); a one-line error for anything else."""
+    forced = os.environ.get("SIMGEN_START_METHOD", "")
+    if not forced:
+        return None
+    usable = [m for m in ("fork", "spawn") if m in multiprocessing.get_all_start_methods()]
+    if forced not in usable:
+        raise SimgenError(f"SIMGEN_START_METHOD={forced} is not usable here; use "
+                          + " or ".join(usable))
+    return forced
 
 
 class Bar(tqdm):

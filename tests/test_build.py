@@ -164,6 +164,7 @@ def test_workers_fork_only_from_a_single_threaded_process(monkeypatch):
     finally:
         release.set()
         other.join()
-    monkeypatch.setenv("SIMGEN_START_METHOD", "teleport")
-    with pytest.raises(SimgenError, match="SIMGEN_START_METHOD=teleport"):
-        start_method()
+    for unusable in ("teleport", "forkserver"):
+        monkeypatch.setenv("SIMGEN_START_METHOD", unusable)
+        with pytest.raises(SimgenError, match=f"SIMGEN_START_METHOD={unusable} is not usable"):
+            start_method()

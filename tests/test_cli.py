@@ -138,3 +138,14 @@ def test_python_api_does_what_the_cli_does(sample_dir, tmp_path):
     assert simgen.verify(str(tmp_path / "o")) == []
     (tmp_path / "o" / "train-00000-of-00001.h5").write_bytes(b"broken")
     assert [p.file for p in simgen.verify(str(tmp_path / "o"))] == ["train-00000-of-00001.h5"]
+
+
+def test_an_unusable_start_method_is_one_line_before_anything_is_written(tree, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("SIMGEN_START_METHOD", "forkserver")
+    out = tmp_path / "out"
+    res = run("build", tree({"a": 3, "b": 3}), "--image-size", 8, "--out", out, "-q")
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [
+        "Error: SIMGEN_START_METHOD=forkserver is not usable here; use fork or spawn"]
+    assert not out.exists()
