@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 
 from .config import BuildConfig, default_workers
 from .errors import DatasetExistsError, SimgenError
@@ -157,21 +156,45 @@ def build_job(job: Job) -> dict:
     check_out_path(out)
     forced_start_method()  # a bad SIMGEN_START_METHOD fails here, before --out is touched
     key = journal.job_key(job)
-    created = not os.path.exists(out)
-    with output_lock(out):
-        journal.clean_temp(out)
-        try:
-            prepare_output(out, job.config.overwrite, job.config.resume, key)
-            return _write_dataset(job, key)
-        except BadFilesError:  # found while decoding: nothing was written or removed
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        except OSError as exc:  # the parent's own writes: journal, manifest
-            raise SimgenError(f"cannot write to --out {out}: {exc.strerror or exc}; free space "
-                              "and rerun with --resume") from None
-        finally:
+    created = first_missing(out)
+    try:
+        with output_lock(out):
             journal.clean_temp(out)
+            try:
+                prepare_output(out, job.config.overwrite, job.config.resume, key)
+                return _write_dataset(job, key)
+            except OSError as exc:  # the parent's own writes: journal, manifest
+                raise SimgenError(f"cannot write to --out {out}: {exc.strerror or exc}; free "
+                                  "space and rerun with --resume") from None
+            finally:
+                journal.clean_temp(out)
+    except BadFilesError:  # found while decoding: nothing was written or removed
+        if created:  # after the lock is released (it lived inside): empty folders only
+            remove_empty_folders(out, created)
+        raise
+
+
+def first_missing(path: str) -> str | None:
+    """The outermost folder of `path` that does not exist yet (what makedirs would create
+    first), or None when `path` exists."""
+    path, top = os.path.abspath(path), None
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path, top = os.path.dirname(path), path
+    return top
+
+
+def remove_empty_folders(path: str, top: str) -> None:
+    """rmdir `path` and its parents up to `top`, stopping at the first one that is not empty
+    (never deletes a file, so a build that took the folder meanwhile keeps its work)."""
+    path = os.path.abspath(path)
+    while True:
+        try:
+            os.rmdir(path)
+        except OSError:
+            return
+        if path == top:
+            return
+        path = os.path.dirname(path)
 
 
 def _write_dataset(job: Job, key: str) -> dict:

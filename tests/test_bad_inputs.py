@@ -119,6 +119,9 @@ def test_bad_files_no_tuple_uses_are_still_reported(tree, tmp_path, workers):
     assert "a/zz-empty.png: empty file" in res.output
     assert "b/zz-junk.png: not an image" in res.output
     assert not out.exists()
+    nested = tmp_path / "new" / "deeper" / "out"  # every folder the build made goes again
+    res = run(*build_args(src, nested, "-j", workers, "-k", "2", "-n", "2"))
+    assert res.exit_code == 2 and not (tmp_path / "new").exists()
 
 
 def make_bad_pngs(folder: Path) -> set[str]:
