@@ -34,6 +34,7 @@ from .materialize import build_shard
 from .shards import ShardSpec
 from .validate import BadFilesError, limit_pixels
 
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _JOB: Job | None = None
 _PROGRESS: Callable[[int], None] | None = None
 _WRITE_FAILED = False
@@ -57,6 +58,8 @@ def _init_worker(job: Job, queue) -> None:
     _set_worker_state(job, queue.put)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, if forked
+    if hasattr(signal, "pthread_sigmask"):  # blocked by the parent across the fork
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     die_with_parent()
     limit_pixels(job.config.max_pixels)
 
@@ -146,8 +149,9 @@ def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
         with ProcessPoolExecutor(min(workers, tasks), mp_context=ctx,
                                  initializer=_init_worker, initargs=(job, queue)) as pool:
             try:
-                pool.submit(os.getpid)  # start the workers now, before any thread of ours
-                pump.start()
+                with signals_blocked():  # a forked worker keeps them pending until its
+                    pool.submit(os.getpid)  # initializer has set its own handlers
+                pump.start()  # the workers exist now: threads of ours can start
                 yield pool
             except BaseException:
                 stop_pool(pool)
@@ -157,6 +161,20 @@ def task_runner(job: Job, workers: int, tasks: int, bar: tqdm) -> Iterator:
         if pump.is_alive():
             pump.join(5)
         _drain(queue, bar)
+
+
+@contextmanager
+def signals_blocked() -> Iterator[None]:
+    """Hold off Ctrl-C and SIGTERM (they stay pending, then arrive) while workers are forked:
+    until its initializer runs, a forked worker would otherwise run the parent's handlers."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def start_method() -> str:

@@ -263,3 +263,35 @@ def test_resume_rebuilds_shards_that_no_longer_match(reference, tmp_path):
     assert files(out) == ref
     rewritten = [n for n in names if (out / n).stat().st_ino != inodes[n]]
     assert rewritten == [names[3]]  # the sound shards were kept, not rewritten
+
+
+SLOW_START = """
+import sys, time
+import simgen.executor as ex
+real = ex._init_worker
+def slow(*args):
+    time.sleep(1.5)  # widen the gap between a worker's fork and its own signal handlers
+    real(*args)
+ex._init_worker = slow
+sys.argv = ["simgen", "build"] + sys.argv[1:]
+from simgen.cli import main
+main()
+"""
+
+
+def test_a_signal_to_the_whole_group_while_workers_start_is_still_one_line(reference,
+                                                                           tmp_path):
+    """SIGTERM to the process group (as Slurm or systemd send it) while forked workers have
+    not yet run their initializer: they must not run the CLI's handler (a traceback each)."""
+    src, _ = reference
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_START, str(src), *ARGS, "--out",
+                             str(out), "-j", "2"], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True, env={**os.environ,
+                                                         "SIMGEN_START_METHOD": "fork"})
+    wait_for(lambda: len(children(proc.pid)) == 2, proc)
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert not temp_present(out) and not (out / LOCK).exists()
