@@ -34,8 +34,8 @@ class Interrupted(click.ClickException):
 
     def __init__(self, signum: int):
         name = "interrupted" if signum == signal.SIGINT else "terminated (SIGTERM)"
-        super().__init__(f"{name}; no partial file is left under a final name (finish a build "
-                         "with the same command plus --resume)")
+        super().__init__(f"{name}; no partial file is left under a final name (to finish, rerun "
+                         "the same command with --resume, in place of --overwrite if given)")
         self.exit_code = 128 + signum
 
 
