@@ -28,7 +28,7 @@ def main(data: str, out: str, k: int, size: int, n: int) -> dict:
     with executor.progress_bar(0, True) as bar, \
             executor.task_runner(job, workers, 1000, bar) as runner:
         t3 = time.perf_counter()
-        executor.decode_stage(runner, job, caches, True)
+        executor.decode_stage(runner, job, executor.vetting_tasks(job, caches), True)
         t4 = time.perf_counter()
         futures = [runner.submit(executor._shard_task, s, out, caches[0]) for s in specs]
         done = [f.result() for f in futures]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import glob
 import os
+from functools import partial
 
 from .config import BuildConfig, default_workers
 from .errors import DatasetExistsError, SimgenError
@@ -206,7 +207,7 @@ def _write_dataset(job: Job, key: str) -> dict:
         journal.remove_strays(out, {s.name for s in specs})
     todo = [s for s in specs if s.name not in done]
     workers = config.workers or default_workers()
-    retire = (lambda: retire_previous(out)) if config.overwrite else None
+    retire = partial(retire_previous, out) if config.overwrite else None
     fresh: list[dict] = []
     if todo:
         fresh = run_shards(job, todo, out, workers, quiet=config.quiet,

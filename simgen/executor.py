@@ -32,7 +32,7 @@ from .errors import SimgenError
 from .job import Job
 from .materialize import build_shard
 from .shards import ShardSpec
-from .validate import BadFilesError, limit_pixels
+from .validate import BadFilesError
 
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _JOB: Job | None = None
@@ -61,7 +61,6 @@ def _init_worker(job: Job, queue) -> None:
     if hasattr(signal, "pthread_sigmask"):  # blocked by the parent across the fork
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     die_with_parent()
-    limit_pixels(job.config.max_pixels)
 
 
 def die_with_parent() -> None:
@@ -231,26 +230,28 @@ def allocate_caches(job: Job, specs: Sequence[ShardSpec], out: str) -> list[Deco
     return caches
 
 
-def vetting_tasks(job: Job, caches: Sequence[DecodeCache]) -> list[tuple[Callable, tuple]]:
+Task = tuple[Callable, tuple, int]  # (function, its arguments, how many files it handles)
+
+
+def vetting_tasks(job: Job, caches: Sequence[DecodeCache]) -> list[Task]:
     """The decode stage's tasks: decode every cached image (vetting it on the way) and, unless
     the plan screened every file already, probe the sources no cache decodes."""
-    tasks: list[tuple[Callable, tuple]] = [
-        (_decode_task, (c, lo, hi)) for c in caches for lo, hi in decodecache.decode_tasks(c)]
+    tasks: list[Task] = [(_decode_task, (c, lo, hi), hi - lo)
+                         for c in caches for lo, hi in decodecache.decode_tasks(c)]
     if not job.screened:
         ids = decodecache.undecoded_sources(job, caches).tolist()
         step = decodecache.DECODE_CHUNK
-        tasks += [(_check_task, (ids[i : i + step],)) for i in range(0, len(ids), step)]
+        tasks += [(_check_task, (ids[i : i + step],), len(ids[i : i + step]))
+                  for i in range(0, len(ids), step)]
     return tasks
 
 
-def decode_stage(runner, job: Job, caches: Sequence[DecodeCache], quiet: bool) -> None:
-    """Fill every cache, in small tasks spread over all workers; then raise BadFilesError
-    naming every file that could not be used (before any shard is written)."""
-    tasks = vetting_tasks(job, caches)
-    total = sum(c.shape[0] for c in caches) + sum(len(a[0]) for f, a in tasks if f is _check_task)
+def decode_stage(runner, job: Job, tasks: Sequence[Task], quiet: bool) -> None:
+    """Run the vetting_tasks, spread over all workers; then raise BadFilesError naming every
+    file that could not be used (before any shard is written)."""
     flaws: list[Flaw] = []
-    with progress_bar(total, quiet, "image", "decoding") as bar:
-        futures = [runner.submit(fn, *args) for fn, args in tasks]
+    with progress_bar(sum(t[2] for t in tasks), quiet, "image", "decoding") as bar:
+        futures = [runner.submit(fn, *args) for fn, args, _ in tasks]
         for fut in as_completed(futures):
             done, bad = worker_result(fut, "decoding images")
             flaws += bad
@@ -268,11 +269,11 @@ def run_shards(job: Job, specs: Sequence[ShardSpec], out: str, workers: int,
     results: dict[str, dict] = {}
     caches = allocate_caches(job, specs, out)
     by_split = {c.split: c for c in caches}
-    decode_jobs = len(vetting_tasks(job, caches))
     try:
+        tasks = vetting_tasks(job, caches)
         with progress_bar(sum(s.num_tuples for s in specs), quiet) as bar, \
-                task_runner(job, workers, max(decode_jobs, len(specs)), bar) as runner:
-            decode_stage(runner, job, caches, quiet)
+                task_runner(job, workers, max(len(tasks), len(specs)), bar) as runner:
+            decode_stage(runner, job, tasks, quiet)
             if before_writing:
                 before_writing()
 

@@ -16,7 +16,7 @@ import stat
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, TypeVar
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -142,10 +142,10 @@ def check_image(path: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> str | None:
     return vetted(path, max_pixels, _probe)[1]
 
 
-def bad_files(root: str, paths: Sequence[str], max_pixels: int = DEFAULT_MAX_PIXELS,
-              workers: int = 1) -> list[BadFile]:
-    """Check every file of `paths` (relative to `root`); return the bad ones in order."""
-    full = [os.path.join(root, rel) for rel in paths]
+def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   workers: int = 1) -> list[BadFile]:
+    """Check every file of `index`; return the bad ones in index order."""
+    full = [os.path.join(index.root, rel) for rel in index.paths]
     check = lambda p: check_image(p, max_pixels)  # noqa: E731
     if workers > 1 and len(full) >= PARALLEL_FROM:
         pool = ThreadPoolExecutor(workers)
@@ -155,13 +155,7 @@ def bad_files(root: str, paths: Sequence[str], max_pixels: int = DEFAULT_MAX_PIX
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         reasons = [check(p) for p in full]
-    return [BadFile(rel, r) for rel, r in zip(paths, reasons) if r]
-
-
-def find_bad_files(index: SourceIndex, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   workers: int = 1) -> list[BadFile]:
-    """Check every file of `index`; return the bad ones in index order."""
-    return bad_files(index.root, index.paths, max_pixels, workers)
+    return [BadFile(rel, r) for rel, r in zip(index.paths, reasons) if r]
 
 
 def links_outside(index: SourceIndex) -> list[BadFile]:
