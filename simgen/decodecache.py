@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Iterator, Sequence
 
@@ -75,11 +75,14 @@ def reserve(fd: int, size: int) -> None:
         os.ftruncate(fd, size)
 
 
-def decode_tasks(cache: DecodeCache, chunk: int = DECODE_CHUNK) -> Iterator[tuple[int, int]]:
-    """Slot ranges [lo, hi) that one decode task fills."""
-    n = cache.shape[0]
-    for lo in range(0, n, chunk):
-        yield lo, min(n, lo + chunk)
+def decode_tasks(cache: DecodeCache, chunk: int = DECODE_CHUNK
+                 ) -> Iterator[tuple[DecodeCache, np.ndarray, int]]:
+    """(cache without its slot map, split rows, first slot): what one decode task fills. The
+    slot map (one entry per image of the split) stays out of the tasks, which would otherwise
+    each carry and rescan it: quadratic in the image count."""
+    rows, bare = cache.rows(), replace(cache, slot=np.empty(0, np.int32))
+    for lo in range(0, len(rows), chunk):
+        yield bare, rows[lo : lo + chunk], lo
 
 
 Flaw = tuple[int, BadFile]  # (source id in job.index, the file and why it is bad)
@@ -91,11 +94,11 @@ def decode_file(path: str, job: Job) -> tuple[np.ndarray | None, str | None]:
                   crc_checked(path, partial(image_pixels, spec=job.image)))
 
 
-def decode_into(job: Job, cache: DecodeCache, lo: int, hi: int) -> tuple[int, list[Flaw]]:
-    """Decode the images of slots [lo, hi) into the cache file; return how many, and every
-    file that could not be used (its slot is left as it was)."""
+def decode_into(job: Job, cache: DecodeCache, rows: np.ndarray, lo: int
+                ) -> tuple[int, list[Flaw]]:
+    """Decode split rows `rows` into the cache file's slots from `lo` on; return how many,
+    and every file that could not be used (its slot is left as it was)."""
     index = job.splits[cache.split].index
-    rows = cache.rows()[lo:hi]
     pixels = cache.open("r+")
     flaws: list[Flaw] = []
     for slot, row in enumerate(rows.tolist(), start=lo):

@@ -75,8 +75,8 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def _decode_task(cache: DecodeCache, lo: int, hi: int) -> tuple[int, list[Flaw]]:
-    return decodecache.decode_into(_JOB, cache, lo, hi)
+def _decode_task(cache: DecodeCache, rows, lo: int) -> tuple[int, list[Flaw]]:
+    return decodecache.decode_into(_JOB, cache, rows, lo)
 
 
 def _check_task(ids: list[int]) -> tuple[int, list[Flaw]]:
@@ -236,8 +236,8 @@ Task = tuple[Callable, tuple, int]  # (function, its arguments, how many files i
 def vetting_tasks(job: Job, caches: Sequence[DecodeCache]) -> list[Task]:
     """The decode stage's tasks: decode every cached image (vetting it on the way) and, unless
     the plan screened every file already, probe the sources no cache decodes."""
-    tasks: list[Task] = [(_decode_task, (c, lo, hi), hi - lo)
-                         for c in caches for lo, hi in decodecache.decode_tasks(c)]
+    tasks: list[Task] = [(_decode_task, args, len(args[1]))
+                         for c in caches for args in decodecache.decode_tasks(c)]
     if not job.screened:
         ids = decodecache.undecoded_sources(job, caches).tolist()
         step = decodecache.DECODE_CHUNK
