@@ -12,7 +12,7 @@ from .job import Job, plan_job, source_counts, split_summary
 from .lock import output_lock
 from .manifest import LABEL_SEMANTICS, MANIFEST, library_versions, read_manifest, write_manifest
 from .materialize import pixel_schema
-from .shards import FORMAT, FORMAT_VERSION, LIBVER
+from .shards import FORMAT, FORMAT_VERSION, LIBVER, class_label_width
 from .validate import BadFilesError
 from . import journal
 from .augment import augment_schema
@@ -135,13 +135,15 @@ def image_axes(data_format: str) -> str:
 def class_label_schema(label_mode: str | None, k: int, num_classes: int) -> dict:
     """label_mode, and the `class_labels` dataset that categorical / binary add."""
     out: dict = {"label_mode": label_mode}
-    if label_mode == "categorical":
-        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, num_classes],
-                               "meaning": "one-hot of classes (keras categorical)"}
-    elif label_mode == "binary":
-        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, 1],
-                               "meaning": "classes as float (keras binary)"}
+    width = class_label_width(label_mode, num_classes)
+    if width is not None:
+        out["class_labels"] = {"dtype": "float32", "shape": ["n", k, width],
+                               "meaning": CLASS_LABEL_MEANING[label_mode]}
     return out
+
+
+CLASS_LABEL_MEANING = {"categorical": "one-hot of classes (keras categorical)",
+                       "binary": "classes as float (keras binary)"}
 
 
 def build(config: BuildConfig) -> dict:

@@ -66,6 +66,11 @@ def class_labels(classes: np.ndarray, label_mode: str | None, num_classes: int):
     return None
 
 
+def class_label_width(label_mode: str | None, num_classes: int) -> int | None:
+    """Last axis of class_labels' output (num_classes or 1), or None when it gives nothing."""
+    return {"categorical": num_classes, "binary": 1}.get(label_mode)
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -160,9 +165,8 @@ def write_shard(
         classes = _ids(f, "classes", (n, k), np.int32)
         sources = _ids(f, "sources", (n, k), np.int32)
         labels = _ids(f, "labels", (n, k - 1), np.uint8)
-        encoded = class_labels(np.zeros((n, k), np.int32), label_mode, num_classes)
-        if encoded is not None:
-            encoded = _ids(f, "class_labels", encoded.shape, np.float32)
+        width = class_label_width(label_mode, num_classes)
+        encoded = None if width is None else _ids(f, "class_labels", (n, k, width), np.float32)
         for name, data in (extra or {}).items():
             f.create_dataset(name, data=data, track_times=False)
         for row, img, cls, src in slabs:
