@@ -26,8 +26,7 @@ def check_out_path(out: str) -> None:
 def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | None = None) -> None:
     """Make `out` ready (call under its lock): refuse a dataset or an unfinished build unless
     `overwrite` (retire_previous removes it, once the images have decoded) or `resume` (keep
-    what checks out, see journal.py)."""
-    check_out_path(out)
+    what checks out, see journal.py). build_job has checked the path; the lock made it."""
     existing = os.path.join(out, MANIFEST)
     if os.path.exists(existing):
         if resume:
@@ -38,7 +37,6 @@ def prepare_output(out: str, overwrite: bool, resume: bool = False, key: str | N
         raise DatasetExistsError(
             f"--out {out} holds an unfinished build (shards but no manifest.json); pass "
             "--resume to finish it or --overwrite to start again")
-    os.makedirs(out, exist_ok=True)
 
 
 def retire_previous(out: str) -> None:
@@ -83,7 +81,7 @@ def manifest_for(job: Job, shards: list[dict]) -> dict:
             "class_names": list(job.index.class_names),
             "class_counts": sizes,
             "num_images": len(job.index),
-            "fingerprint": job.index.fingerprint(),
+            "fingerprint": job.fingerprint,
         },
         "sources": list(job.index.paths),
         "skipped": [b.as_dict() for b in job.skipped],

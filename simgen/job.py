@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -56,6 +57,11 @@ class Job:
     @property
     def config_hash(self) -> str:
         return config_hash(self.config.content())
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The input fingerprint, taken once: the resume key and the manifest must agree."""
+        return self.index.fingerprint()
 
     @property
     def num_tuples(self) -> int:

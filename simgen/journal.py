@@ -30,7 +30,7 @@ def key_of(config_hash: str, fingerprint: str, versions: dict) -> str:
 
 def job_key(job) -> str:
     """The resume key of a planned job."""
-    return key_of(job.config_hash, job.index.fingerprint(), library_versions())
+    return key_of(job.config_hash, job.fingerprint, library_versions())
 
 
 def manifest_key(manifest: dict) -> str:
