@@ -2,7 +2,7 @@
 
 Pixels come from the build's decode cache (decodecache.py) when one is given, else the
 shard decodes its own unique images. Either way every image goes through the same
-load_image, so the bytes are the same.
+imaging.image_pixels, so the bytes are the same.
 """
 from __future__ import annotations
 
