@@ -3,6 +3,7 @@ the dense and the indexed layout, channels_last and channels_first, and in worke
 started by fork, spawn and forkserver."""
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import shutil
 
@@ -204,3 +205,12 @@ def test_readers_default_to_the_build_batch_size(tree, tmp_path):
     assert len(split) == 28  # C(8, 2) unordered pairs
     assert [len(images) for images, _ in split.batches()] == [7, 7, 7, 7]
     assert split.num_batches() == 4 and split.num_batches(10) == 3
+
+
+def test_a_dense_shard_without_images_is_named_not_a_key_error(tmp_path):
+    out = dense_of(tmp_path)
+    shard = out / json.loads((out / "manifest.json").read_text())["shards"][0]["file"]
+    with h5py.File(shard, "r+") as f:
+        del f["images"]
+    with pytest.raises(simgen.SimgenError, match=r"lacks dataset\(s\) \['images'\]"):
+        simgen.load(out)["train"][0]

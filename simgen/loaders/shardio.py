@@ -43,7 +43,8 @@ class Shard:
         self.file.close()
 
     def _require(self, names: tuple[str, ...]) -> None:
-        missing = [n for n in names if n != "images" and n not in self.datasets]
+        missing = [n for n in names  # indexed shards hold `images` as pool + tuples
+                   if n not in self.datasets and not (n == "images" and self.indexed)]
         if missing:
             raise SimgenError(f"shard {self.path} lacks dataset(s) {missing}")
 
