@@ -26,9 +26,9 @@ def round_keys(seed: int, purpose: str, rounds: int = ROUNDS) -> list[int]:
 
 def _half_bits(size: np.ndarray) -> np.ndarray:
     """Per row, h such that 4**h >= size (h >= 1)."""
-    bits = np.array([max(1, (int(s) - 1).bit_length()) for s in np.unique(size)], dtype=np.int64)
-    lookup = dict(zip(np.unique(size).tolist(), ((bits + 1) // 2).tolist()))
-    return np.array([lookup[s] for s in size.tolist()], dtype=np.int64)
+    values, inverse = np.unique(size, return_inverse=True)
+    bits = np.array([max(1, (int(s) - 1).bit_length()) for s in values.tolist()], dtype=np.int64)
+    return ((bits + 1) // 2)[inverse.reshape(-1)]
 
 
 def _u64(values: np.ndarray) -> np.ndarray:
@@ -45,8 +45,8 @@ class FeistelPermutation:
     def __call__(self, x: np.ndarray, size: np.ndarray | int, stream: np.ndarray | int = 0):
         """π_stream(x) for each row; x < size. Returns an array of x's dtype family."""
         rows = len(x)
-        size_arr = np.broadcast_to(np.asarray(size, dtype=object), (rows,))
-        obj = int(max(size_arr.tolist(), default=1)) >= SAFE or x.dtype == object
+        size_arr = np.broadcast_to(np.asarray(size), (rows,))
+        obj = x.dtype == object or (rows > 0 and int(size_arr.max()) >= SAFE)
         if obj:
             x = x.astype(object)
             size_arr = size_arr.astype(object)
