@@ -1,7 +1,6 @@
 """BuildConfig: every option of a build, its validation, TOML presets, and the content hash."""
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -197,7 +196,3 @@ def make_config(**options: Any) -> BuildConfig:
     if unknown:
         raise SimgenError(f"unknown option {unknown[0]!r}")
     return BuildConfig(**options)
-
-
-def replace(config: BuildConfig, **changes: Any) -> BuildConfig:
-    return dataclasses.replace(config, **changes)
